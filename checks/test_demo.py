@@ -1,0 +1,35 @@
+"""Demo images carry what the demos need, and a small demo trains with real paddle."""
+
+import math
+
+import pytest
+
+from paddle_verify.facts import VariantFacts
+from paddle_verify.manifest import Variant
+
+pytestmark = pytest.mark.role("demo")
+
+
+def test_demo_package_imports(variant: Variant, demo_package: str, facts: VariantFacts) -> None:
+    found = facts.package(demo_package)
+    assert found["ok"], f"{variant.name}: demo dependency {demo_package} does not import: {found['error']}"
+
+
+def test_demo_command_on_path(variant: Variant, demo_command: str, facts: VariantFacts) -> None:
+    found = facts.probe["commands"][demo_command]
+    assert found["path"] and found["executable"], f"{variant.name}: demo tool `{demo_command}` is not on PATH"
+
+
+@pytest.mark.contract("demo.train")
+def test_demo_trains_and_loss_goes_down(variant: Variant, facts: VariantFacts) -> None:
+    run = facts.step("demo_train")
+    demo = variant.demo.train if variant.demo else None
+    data = run.get("data") or {}
+    losses = data.get("losses")
+    assert losses, (
+        f"{variant.name}: demo {demo} did not train: {run.get('error') or run['stderr'].strip()[-300:]!r}"
+    )
+    assert all(math.isfinite(x) for x in losses), f"{variant.name}: demo {demo} loss is not finite: {losses}"
+    assert losses[-1] < 0.5 * losses[0], (
+        f"{variant.name}: demo {demo} loss did not go down: {losses[0]:.4f} -> {losses[-1]:.4f}"
+    )

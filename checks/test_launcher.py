@@ -1,0 +1,19 @@
+"""The `paddle` launcher (and the contract's other commands) are on PATH, executable, and answer."""
+
+from paddle_verify.facts import VariantFacts
+from paddle_verify.manifest import Variant
+
+
+def test_command_on_path_and_executable(variant: Variant, command: str, facts: VariantFacts) -> None:
+    found = facts.probe["commands"][command]
+    assert found["path"], f"{variant.name}: `{command}` is not on PATH"
+    assert found["executable"], f"{variant.name}: {found['path']} is not executable (mode {found['mode']})"
+
+
+def test_launcher_subcommand_answers(variant: Variant, subcommand: str, facts: VariantFacts) -> None:
+    run = facts.launcher_run(subcommand)
+    shown = " ".join(run["argv"][-2:])
+    assert run["error"] is None, f"{variant.name}: `paddle {subcommand}` did not run: {run['error']}"
+    assert run["rc"] == 0, (
+        f"{variant.name}: `{shown}` exited with {run['rc']}: {(run['stderr'] or run['stdout']).strip()[-300:]!r}"
+    )

@@ -1,0 +1,29 @@
+"""The contract's Python packages import in the image's Python, and paddle computes."""
+
+import pytest
+
+from paddle_verify.facts import VariantFacts
+from paddle_verify.manifest import Variant
+
+
+def test_package_imports(variant: Variant, package: str, facts: VariantFacts) -> None:
+    found = facts.package(package)
+    assert found["ok"], f"{variant.name}: `import {package}` fails in {variant.python}: {found['error']}"
+    assert found["version"], f"{variant.name}: package {package} imports but reports no version"
+
+
+@pytest.mark.contract("runtime.py_paddle_init")
+def test_py_paddle_initialises(variant: Variant, facts: VariantFacts) -> None:
+    init = facts.imports["py_paddle_init"]
+    assert init and init["ok"], (
+        f"{variant.name}: swig_paddle.initPaddle('--use_gpu=0') failed: {init and init.get('error')}"
+    )
+
+
+@pytest.mark.contract("runtime.computation")
+def test_paddle_computes(variant: Variant, facts: VariantFacts) -> None:
+    result = facts.imports["computation"]
+    assert result and result["ok"], f"{variant.name}: a paddle matmul failed: {result and result.get('error')}"
+    assert result["matmul"] == result["expected"], (
+        f"{variant.name}: paddle.matmul gave {result['matmul']}, expected {result['expected']}"
+    )

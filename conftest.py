@@ -1,0 +1,1 @@
+pytest_plugins = ["paddle_verify.plugin"]

@@ -1,0 +1,314 @@
+"""The variant manifest: which images to check and what each one promises.
+
+A manifest is a TOML file (read with :mod:`tomllib`) with three parts:
+
+* ``[suite]``: the image template, the default tag and the image's Python;
+* ``[contract.runtime]``, ``[contract.devel]``, ``[contract.demo]``: what an image
+  of each role promises. Roles nest: a demo image keeps the devel and runtime
+  contracts too, a devel image the runtime one;
+* ``[variants.NAME]``: each variant's flavour (cpu/gpu) and role.
+
+Every problem is a :class:`ManifestError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FLAVOURS = ("cpu", "gpu")
+ROLES = ("runtime", "devel", "demo")
+# Docker's own rule for a tag.
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message names the file and the field."""
+
+    def __init__(self, path: Path | str, field_name: str, problem: str) -> None:
+        self.path = str(path)
+        self.field = field_name
+        self.problem = problem
+        where = f"{self.path}: {field_name}" if field_name else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class RuntimeContract:
+    """What every image of the manifest promises (the install page's three parts)."""
+
+    launcher: str
+    launcher_subcommands: tuple[str, ...]
+    commands: tuple[str, ...]
+    packages: tuple[str, ...]
+    version_pattern: str
+    build_lines: tuple[str, ...]
+    py_paddle_init: bool
+    computation: bool
+    env: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DevelContract:
+    """The development environment and source tree of devel (and demo) images."""
+
+    toolchain: Mapping[str, tuple[str, ...]]
+    python_headers: bool
+    source_dirs: tuple[str, ...]
+    source_markers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoContract:
+    """What the demos need, and the demo that must train."""
+
+    packages: tuple[str, ...]
+    commands: tuple[str, ...]
+    train: str | None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One image variant: where its image is and the contract it must keep."""
+
+    name: str
+    flavour: str
+    role: str
+    image_template: str
+    tag: str
+    python: str
+    runtime: RuntimeContract
+    devel: DevelContract | None
+    demo: DemoContract | None
+
+    @property
+    def image(self) -> str:
+        return self.image_template.format(tag=self.tag, variant=self.name)
+
+    @property
+    def expected_version(self) -> str | None:
+        """The paddle version the tag names, or None for ``latest``."""
+        return None if self.tag == "latest" else self.tag
+
+    def has_role(self, role: str) -> bool:
+        """Roles nest: demo ⊇ devel ⊇ runtime."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def with_image(self, image: str) -> Variant:
+        """The same variant, checked against another image reference."""
+        return _replace(self, image_template=image.replace("{", "{{").replace("}", "}}"))
+
+    def with_tag(self, tag: str) -> Variant:
+        return _replace(self, tag=tag)
+
+
+def _replace(variant: Variant, **changes: Any) -> Variant:
+    from dataclasses import replace
+
+    return replace(variant, **changes)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    name: str
+    default_tag: str
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+
+    def select(self, names: list[str]) -> list[Variant]:
+        """The variants named (``all`` for every one), in manifest order."""
+        wanted: list[str] = []
+        for name in names:
+            if name == "all":
+                wanted.extend(self.variants)
+            elif name in self.variants:
+                wanted.append(name)
+            else:
+                raise KeyError(name)
+        return [self.variants[n] for n in self.variants if n in wanted]
+
+
+# --- reading -----------------------------------------------------------------
+
+_SUITE_KEYS = {"name", "image", "default_tag", "python"}
+_RUNTIME_KEYS = {
+    "launcher",
+    "launcher_subcommands",
+    "commands",
+    "packages",
+    "version_pattern",
+    "build_lines",
+    "py_paddle_init",
+    "computation",
+    "env",
+}
+_DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
+_DEMO_KEYS = {"packages", "commands", "train"}
+_VARIANT_KEYS = {"flavour", "role", "image"}
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors that name the field."""
+
+    def __init__(self, path: Path, prefix: str, table: Any, allowed: set[str]) -> None:
+        self.path = path
+        self.prefix = prefix
+        if not isinstance(table, dict):
+            raise ManifestError(path, prefix, f"must be a table, not {type(table).__name__}")
+        self.table: dict[str, Any] = table
+        for key in table:
+            if key not in allowed:
+                raise ManifestError(
+                    path, self._name(key), f"unknown field (known: {', '.join(sorted(allowed))})"
+                )
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def _fail(self, key: str, problem: str) -> ManifestError:
+        return ManifestError(self.path, self._name(key), problem)
+
+    def str(self, key: str, default: str | None = None) -> str:
+        value = self.table.get(key, default)
+        if value is None:
+            raise self._fail(key, "is required")
+        if not isinstance(value, str) or not value.strip():
+            raise self._fail(key, f"must be a non-empty string, not {value!r}")
+        return value
+
+    def opt_str(self, key: str) -> str | None:
+        if key not in self.table:
+            return None
+        return self.str(key)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, f"must be true or false, not {value!r}")
+        return value
+
+    def strs(self, key: str) -> tuple[str, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self._fail(key, f"must be a list of non-empty strings, not {value!r}")
+        return tuple(value)
+
+    def str_map(self, key: str) -> dict[str, str]:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise self._fail(key, f"must be a table of strings, not {value!r}")
+        return dict(value)
+
+    def argv_map(self, key: str) -> dict[str, tuple[str, ...]]:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            raise self._fail(key, f"must be a table of name = [argv...], not {value!r}")
+        out: dict[str, tuple[str, ...]] = {}
+        for name, argv in value.items():
+            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+                raise self._fail(f"{key}.{name}", f"must be a non-empty list of strings, not {argv!r}")
+            out[name] = tuple(argv)
+        return out
+
+
+def load(path: Path | str, tag: str | None = None) -> Manifest:
+    """Read and validate a manifest; ``tag`` overrides the manifest's default tag."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(path, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(path, "", f"cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(path, "", f"is not valid TOML: {exc}") from None
+    return parse(raw, path, tag)
+
+
+def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> Manifest:
+    path = Path(path)
+    top = _Reader(path, "", dict(raw), {"suite", "contract", "variants"})
+    suite = _Reader(path, "suite", top.table.get("suite", {}), _SUITE_KEYS)
+    image_template = suite.str("image")
+    try:
+        image_template.format(tag="t", variant="v")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ManifestError(
+            path, "suite.image", f"only {{tag}} and {{variant}} may be used, not {exc}"
+        ) from None
+    default_tag = suite.str("default_tag", "latest")
+    if not TAG_RE.match(default_tag):
+        raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
+    tag = default_tag if tag is None else tag
+    python = suite.str("python", "python3")
+
+    contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
+    runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
+    devel = _devel(_Reader(path, "contract.devel", contracts.table.get("devel", {}), _DEVEL_KEYS))
+    demo = _demo(_Reader(path, "contract.demo", contracts.table.get("demo", {}), _DEMO_KEYS))
+
+    variants_table = top.table.get("variants")
+    if not isinstance(variants_table, dict) or not variants_table:
+        raise ManifestError(path, "variants", "must be a table with at least one [variants.NAME]")
+    variants: dict[str, Variant] = {}
+    for name, table in variants_table.items():
+        if name == "all" or not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
+            raise ManifestError(path, f"variants.{name}", "is not a valid variant name")
+        vr = _Reader(path, f"variants.{name}", table, _VARIANT_KEYS)
+        flavour = vr.str("flavour")
+        if flavour not in FLAVOURS:
+            raise ManifestError(path, f"variants.{name}.flavour", f"must be one of {', '.join(FLAVOURS)}, not {flavour!r}")
+        role = vr.str("role")
+        if role not in ROLES:
+            raise ManifestError(path, f"variants.{name}.role", f"must be one of {', '.join(ROLES)}, not {role!r}")
+        variant = Variant(
+            name=name,
+            flavour=flavour,
+            role=role,
+            image_template=vr.str("image", image_template),
+            tag=tag,
+            python=python,
+            runtime=runtime,
+            devel=devel if ROLES.index(role) >= 1 else None,
+            demo=demo if role == "demo" else None,
+        )
+        variants[name] = variant
+    return Manifest(path=path, name=suite.str("name", path.stem), default_tag=default_tag, variants=variants)
+
+
+def _runtime(r: _Reader) -> RuntimeContract:
+    pattern = r.str("version_pattern", r"^PaddlePaddle (?P<version>\S+?),? compiled with")
+    try:
+        compiled = re.compile(pattern, re.M)
+    except re.error as exc:
+        raise ManifestError(r.path, r._name("version_pattern"), f"is not a valid regular expression: {exc}") from None
+    if "version" not in compiled.groupindex:
+        raise ManifestError(r.path, r._name("version_pattern"), "must have a (?P<version>...) group")
+    return RuntimeContract(
+        launcher=r.str("launcher", "paddle"),
+        launcher_subcommands=r.strs("launcher_subcommands") or ("version",),
+        commands=r.strs("commands"),
+        packages=r.strs("packages"),
+        version_pattern=pattern,
+        build_lines=r.strs("build_lines"),
+        py_paddle_init=r.bool("py_paddle_init", False),
+        computation=r.bool("computation", True),
+        env=r.str_map("env"),
+    )
+
+
+def _devel(r: _Reader) -> DevelContract:
+    return DevelContract(
+        toolchain=r.argv_map("toolchain"),
+        python_headers=r.bool("python_headers", True),
+        source_dirs=r.strs("source_dirs"),
+        source_markers=r.strs("source_markers"),
+    )
+
+
+def _demo(r: _Reader) -> DemoContract:
+    return DemoContract(packages=r.strs("packages"), commands=r.strs("commands"), train=r.opt_str("train"))

@@ -1,0 +1,295 @@
+"""The pytest plugin: every option of the suite, the variant parametrization, the
+fixtures that own Docker resources, and the reports.
+
+Options are validated when parsed; a bad value is a usage error (exit code 4)
+that names the problem and the valid choices, and nothing is created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Generator, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import report
+from .engine import DaemonUnreachable, Session, connect
+from .facts import Fleet, VariantFacts
+from .manifest import TAG_RE, Manifest, ManifestError, Variant, load
+
+EXIT_DAEMON = 7  # distinct from pytest's 1 (failed), 4 (usage) and 5 (no tests)
+DEFAULT_MANIFEST = "variants/paddledev.toml"
+MANIFEST_KEY = pytest.StashKey[Manifest]()
+SELECTED_KEY = pytest.StashKey[list[Variant]]()
+RECORDER_KEY = pytest.StashKey[report.Recorder]()
+
+# Per-item parameters: a check that takes one of these arguments runs once per
+# variant and per item the variant's contract lists.
+ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
+    "package": lambda v: v.runtime.packages,
+    "subcommand": lambda v: v.runtime.launcher_subcommands,
+    "command": lambda v: (v.runtime.launcher, *v.runtime.commands),
+    "tool": lambda v: v.devel.toolchain if v.devel else (),
+    "demo_package": lambda v: v.demo.packages if v.demo else (),
+    "demo_command": lambda v: v.demo.commands if v.demo else (),
+}
+
+
+# --- options -----------------------------------------------------------------
+
+
+def _tag(value: str) -> str:
+    if not TAG_RE.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)"
+        )
+    return value
+
+
+def _image(value: str) -> tuple[str, str]:
+    name, sep, ref = value.partition("=")
+    if not sep or not name.strip() or not ref.strip():
+        raise argparse.ArgumentTypeError(f"{value!r} is not VARIANT=IMAGE (e.g. cpu=myrepo/paddle:cpu)")
+    return name.strip(), ref.strip()
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{value!r}: seconds must be > 0 and at most a day")
+    return seconds
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("paddle-verify", "PaddlePaddle image verification")
+    group.addoption(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="variant(s) to check: a name, a comma list, or 'all' (repeatable; default: all)",
+    )
+    group.addoption("--tag", type=_tag, default=None, help="image tag to check (default: the manifest's, e.g. latest)")
+    group.addoption(
+        "--image",
+        action="append",
+        type=_image,
+        default=[],
+        metavar="VARIANT=REF",
+        help="check image REF as VARIANT (repeatable); selects VARIANT when --variant is not given",
+    )
+    group.addoption(
+        "--manifest",
+        default=None,
+        metavar="PATH",
+        help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})",
+    )
+    group.addoption("--pull", action="store_true", default=False, help="pull an image that is not present (default: never pull)")
+    group.addoption(
+        "--exec-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="deadline of each command run in an image (default: 60)",
+    )
+    group.addoption(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where JUnit XML, summary.json and report.html go (default: reports)",
+    )
+
+
+def _manifest_path(config: pytest.Config) -> Path:
+    given = config.getoption("--manifest")
+    if given:
+        return Path(config.invocation_params.dir, given)
+    return config.rootpath / DEFAULT_MANIFEST
+
+
+def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
+    """The manifest and the selected variants, or a :class:`pytest.UsageError`."""
+    path = _manifest_path(config)
+    try:
+        manifest = load(path, tag=config.getoption("--tag"))
+    except ManifestError as exc:
+        raise pytest.UsageError(f"bad manifest: {exc}") from None
+    valid = ", ".join([*manifest.variants, "all"])
+    names = [n.strip() for arg in config.getoption("--variant") for n in arg.split(",")]
+    if any(not n for n in names):
+        raise pytest.UsageError(f"--variant: empty variant name (valid: {valid})")
+    images: dict[str, str] = {}
+    for name, ref in config.getoption("--image"):
+        if name not in manifest.variants:
+            raise pytest.UsageError(f"--image {name}={ref}: unknown variant {name!r} (valid: {valid})")
+        images[name] = ref
+    if not names:
+        names = list(images) or ["all"]
+    unknown = [n for n in names if n != "all" and n not in manifest.variants]
+    if unknown:
+        raise pytest.UsageError(f"--variant: unknown variant {', '.join(map(repr, unknown))} (valid: {valid})")
+    return manifest, [v.with_image(images[v.name]) if v.name in images else v for v in manifest.select(names)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "role(name): check only variants whose role includes NAME (runtime, devel, demo)")
+    config.addinivalue_line("markers", "flavour(name): check only variants of flavour NAME (cpu, gpu)")
+    config.addinivalue_line("markers", "contract(field): check only variants whose contract sets FIELD (e.g. demo.train)")
+    manifest, selected = select(config)
+    config.stash[MANIFEST_KEY] = manifest
+    config.stash[SELECTED_KEY] = selected
+    report_dir = Path(config.invocation_params.dir, config.getoption("--report-dir"))
+    is_worker = hasattr(config, "workerinput")
+    if not is_worker and getattr(config.option, "xmlpath", None) is None:
+        config.option.xmlpath = str(report_dir / "junit.xml")
+    recorder = report.Recorder(report_dir, manifest=str(manifest.path), enabled=not is_worker)
+    config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(recorder, "paddle-verify-recorder")
+
+
+# --- parametrization ---------------------------------------------------------
+
+
+def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
+    for mark in item.iter_markers("role"):
+        if not variant.has_role(mark.args[0]):
+            return False
+    for mark in item.iter_markers("flavour"):
+        if variant.flavour != mark.args[0]:
+            return False
+    for mark in item.iter_markers("contract"):
+        if not _attr_path(variant, mark.args[0]):
+            return False
+    return True
+
+
+def _attr_path(variant: Variant, path: str) -> Any:
+    value: Any = variant
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "variant" not in metafunc.fixturenames:
+        return
+    variants = [v for v in metafunc.config.stash[SELECTED_KEY] if _applies(v, metafunc.definition)]
+    item_arg = next((name for name in ITEMS if name in metafunc.fixturenames), None)
+    if item_arg is None:
+        metafunc.parametrize("variant", variants, ids=[v.name for v in variants])
+        return
+    pairs = [(v, item) for v in variants for item in ITEMS[item_arg](v)]
+    metafunc.parametrize(
+        ["variant", item_arg], pairs, ids=[f"{v.name}-{item}" for v, item in pairs]
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A check that applies to none of the selected variants (a devel check when
+    # only runtime variants run) is deselected, not reported as a skip.
+    keep, drop = [], []
+    for item in items:
+        uses_variant = "variant" in getattr(item, "fixturenames", ())
+        (drop if uses_variant and not hasattr(item, "callspec") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and isinstance(callspec.params.get("variant"), Variant):
+            item.user_properties.append(("variant", callspec.params["variant"].name))
+
+
+# --- fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def selected_variants(pytestconfig: pytest.Config) -> list[Variant]:
+    """Every variant this run checks, in manifest order."""
+    return list(pytestconfig.stash[SELECTED_KEY])
+
+
+@pytest.fixture(scope="session")
+def docker_session(pytestconfig: pytest.Config) -> Generator[Session, None, None]:
+    """The engine connection and this run's labels; removes all it made at the end."""
+    try:
+        client = connect()
+    except DaemonUnreachable as exc:
+        pytest.exit(str(exc), returncode=EXIT_DAEMON)
+    session = Session(client)
+    swept = session.sweep_dead()
+    pytestconfig.stash[RECORDER_KEY].note("swept", swept)
+    try:
+        yield session
+    finally:
+        session.close()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def fleet(
+    docker_session: Session, selected_variants: list[Variant], pytestconfig: pytest.Config
+) -> Generator[Fleet, None, None]:
+    """Facts of every selected variant, gathered concurrently on first use."""
+    fleet = Fleet(
+        docker_session,
+        selected_variants,
+        timeout=pytestconfig.getoption("--exec-timeout"),
+        pull=pytestconfig.getoption("--pull"),
+    )
+    fleet.start()
+    try:
+        yield fleet
+    finally:
+        fleet.close()
+        pytestconfig.stash[RECORDER_KEY].note(
+            "variants",
+            {
+                name: {"execs": f.result().execs, "seconds": round(f.result().seconds, 3)}
+                for name, f in fleet._futures.items()
+                if f.done() and not f.cancelled() and f.exception() is None
+            },
+        )
+
+
+@pytest.fixture
+def facts(variant: Variant, fleet: Fleet) -> VariantFacts:
+    """What the suite learned about ``variant``'s image (gathered once per session)."""
+    return fleet.facts(variant.name)
+
+
+@pytest.fixture
+def all_facts(selected_variants: list[Variant], fleet: Fleet) -> list[VariantFacts]:
+    return [fleet.facts(v.name) for v in selected_variants]
+
+
+@pytest.fixture(scope="session")
+def engine_info(docker_session: Session) -> dict[str, Any]:
+    """The daemon's ``docker info`` (kernel, OS, runtimes)."""
+    return dict(docker_session.client.info())
+
+
+@pytest.fixture
+def host(variant: Variant, fleet: Fleet, facts: VariantFacts) -> Any:
+    """A testinfra host for ``variant``'s keep-alive container."""
+    import testinfra
+
+    if facts.container_id is None:
+        pytest.fail(f"{variant.name}: no running container ({facts.image_error or facts.probe_error})")
+    return testinfra.get_host(f"docker://{facts.container_id}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    manifest = config.stash[MANIFEST_KEY]
+    selected = config.stash[SELECTED_KEY]
+    return [
+        f"paddle-verify: manifest {manifest.path} ({manifest.name}); "
+        f"variants: {', '.join(f'{v.name}={v.image}' for v in selected)}; docker: {os.environ.get('DOCKER_HOST', 'local socket')}"
+    ]

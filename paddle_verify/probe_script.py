@@ -1,0 +1,239 @@
+# Runs INSIDE the image under test, with the image's own Python, in one exec:
+#     python -c "<this file>" '<json config>'
+# It gathers every fact the checks need, each step under its own deadline, and
+# prints one JSON line prefixed with MARKER. It must run on Python 2.7 and 3.x
+# (the historical images ran Python 2), so: no f-strings, no annotations, no
+# subprocess timeouts, and nothing outside the standard library.
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+
+MARKER = "PADDLE_VERIFY_FACTS="
+OUTPUT_LIMIT = 4000
+
+
+def which(name):
+    if os.sep in name:
+        return name if os.path.exists(name) else None
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        p = os.path.join(d, name)
+        if os.path.exists(p) and not os.path.isdir(p):
+            return p
+    return None
+
+
+def text(data):
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    if len(data) > OUTPUT_LIMIT:
+        data = data[:OUTPUT_LIMIT // 2] + "\n...[cut]...\n" + data[-OUTPUT_LIMIT // 2:]
+    return data
+
+
+def run(argv, timeout, env=None, stdin_data=None):
+    """Run argv with a deadline; never raises."""
+    result = {"argv": argv, "rc": None, "stdout": "", "stderr": "", "error": None,
+              "timed_out": False, "seconds": 0.0}
+    start = time.time()
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=full_env, close_fds=True)
+    except OSError as exc:
+        result["error"] = "%s: %s" % (argv[0], exc.strerror or exc)
+        result["seconds"] = time.time() - start
+        return result
+    timer = threading.Timer(timeout, _kill, [proc, result])
+    timer.start()
+    try:
+        out, err = proc.communicate(stdin_data)
+    finally:
+        timer.cancel()
+    result["rc"] = proc.returncode
+    result["stdout"] = text(out)
+    result["stderr"] = text(err)
+    result["seconds"] = round(time.time() - start, 3)
+    if result["timed_out"]:
+        result["error"] = "%s: no answer within %ss" % (argv[0], timeout)
+    return result
+
+
+def _kill(proc, result):
+    result["timed_out"] = True
+    try:
+        proc.kill()
+    except OSError:
+        pass
+
+
+def command_facts(name):
+    path = which(name)
+    fact = {"name": name, "path": path, "executable": False, "mode": None}
+    if path:
+        st = os.stat(path)
+        fact["mode"] = oct(st.st_mode & 0o7777)
+        fact["executable"] = os.access(path, os.X_OK)
+    return fact
+
+
+IMPORTS = r'''
+import json, sys, traceback
+cfg = json.loads(sys.argv[1])
+out = {"packages": {}, "paddle": None, "py_paddle_init": None, "computation": None}
+def version_of(mod):
+    for attr in ("__version__", "VERSION", "version"):
+        v = getattr(mod, attr, None)
+        if isinstance(v, str):
+            return v
+    v = getattr(getattr(mod, "version", None), "full_version", None)
+    return v if isinstance(v, str) else None
+for name in cfg["packages"]:
+    try:
+        mod = __import__(name)
+        for part in name.split(".")[1:]:
+            mod = getattr(mod, part)
+        top = sys.modules[name.split(".")[0]]
+        out["packages"][name] = {"ok": True, "version": version_of(mod) or version_of(top),
+                                 "file": getattr(mod, "__file__", None)}
+    except BaseException:
+        lines = traceback.format_exc().strip().splitlines()
+        out["packages"][name] = {"ok": False, "error": lines[-1], "trace": lines[-6:]}
+try:
+    import paddle
+    v = paddle.version
+    gpu = None
+    for fn in ("is_compiled_with_cuda",):
+        if hasattr(paddle, fn):
+            gpu = bool(getattr(paddle, fn)())
+    out["paddle"] = {"version": getattr(v, "full_version", None),
+                     "commit": getattr(v, "commit", None), "with_cuda": gpu}
+except BaseException:
+    out["paddle"] = {"error": traceback.format_exc().strip().splitlines()[-1]}
+if cfg["py_paddle_init"]:
+    try:
+        from py_paddle import swig_paddle
+        swig_paddle.initPaddle("--use_gpu=0")
+        out["py_paddle_init"] = {"ok": True}
+    except BaseException:
+        out["py_paddle_init"] = {"ok": False,
+                                 "error": traceback.format_exc().strip().splitlines()[-1]}
+if cfg["computation"]:
+    try:
+        import paddle
+        a = paddle.to_tensor([[1.0, 2.0], [3.0, 4.0]])
+        b = paddle.to_tensor([[5.0, 6.0], [7.0, 8.0]])
+        out["computation"] = {"ok": True, "matmul": paddle.matmul(a, b).numpy().tolist(),
+                              "expected": [[19.0, 22.0], [43.0, 50.0]]}
+    except BaseException:
+        out["computation"] = {"ok": False,
+                              "error": traceback.format_exc().strip().splitlines()[-1]}
+sys.stdout.write("\n" + json.dumps(out) + "\n")
+'''
+
+
+def python_child(script, arg, timeout, env):
+    """Run a script in a child interpreter; its last stdout line is JSON."""
+    res = run([sys.executable, "-c", script, json.dumps(arg)], timeout, env)
+    res["data"] = None
+    lines = [ln for ln in res["stdout"].splitlines() if ln.strip()]
+    if lines:
+        try:
+            res["data"] = json.loads(lines[-1])
+        except ValueError:
+            pass
+    return res
+
+
+def launcher_runs(cfg, env):
+    launcher = cfg["launcher"]
+    path = which(launcher) or launcher
+    runs = {}
+    for sub in cfg["launcher_subcommands"]:
+        argv = [path, sub] if sub == "version" else [path, sub, "--help"]
+        runs[sub] = run(argv, cfg["timeout"], env)
+    return runs
+
+
+def source_facts(dirs, markers, limit=2000):
+    out = []
+    for d in dirs:
+        fact = {"dir": d, "exists": os.path.isdir(d), "markers": {}, "files": 0}
+        if fact["exists"]:
+            for m in markers:
+                fact["markers"][m] = os.path.exists(os.path.join(d, m))
+            for _root, _dirs, files in os.walk(d):
+                fact["files"] += len(files)
+                if fact["files"] >= limit:
+                    break
+        out.append(fact)
+    return out
+
+
+def python_headers():
+    import sysconfig
+    inc = sysconfig.get_paths().get("include") or ""
+    header = os.path.join(inc, "Python.h")
+    return {"include": inc, "python_h": os.path.exists(header)}
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    env = dict(cfg.get("env") or {})
+    timeout = cfg["timeout"]
+    facts = {
+        "probe_version": 1,
+        "python": {"executable": sys.executable, "version": platform.python_version()},
+        "kernel": platform.release(),
+        "uid": os.getuid(),
+        "commands": {},
+        "launcher": None,
+        "launcher_runs": {},
+        "imports": None,
+        "devel": None,
+        "demo_train": None,
+    }
+    for name in [cfg["launcher"]] + cfg["commands"]:
+        facts["commands"][name] = command_facts(name)
+
+    jobs = {}
+
+    def job(key, fn, *args):
+        holder = {}
+
+        def target():
+            try:
+                holder["value"] = fn(*args)
+            except Exception as exc:  # a probe bug must not hide the other facts
+                holder["value"] = {"error": "probe: %s: %s" % (type(exc).__name__, exc)}
+        t = threading.Thread(target=target)
+        t.daemon = True
+        t.start()
+        jobs[key] = (t, holder)
+
+    job("launcher_runs", launcher_runs, cfg, env)
+    job("imports", python_child, IMPORTS,
+        {"packages": cfg["packages"], "py_paddle_init": cfg["py_paddle_init"],
+         "computation": cfg["computation"]}, timeout, env)
+    if cfg.get("demo_train"):
+        job("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
+    if cfg.get("devel"):
+        dv = cfg["devel"]
+        facts["devel"] = {
+            "toolchain": dict((name, run(argv, timeout, env)) for name, argv in dv["toolchain"]),
+            "headers": python_headers(),
+            "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
+        }
+    for key, (t, holder) in jobs.items():
+        t.join(timeout + 5)
+        facts[key] = holder.get("value", {"error": "probe: %s did not finish" % key})
+    sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

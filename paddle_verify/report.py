@@ -1,0 +1,151 @@
+"""Reports: ``summary.json`` (one row per check) and ``report.html`` for people.
+
+JUnit XML is pytest's own (``--junitxml``, set to ``<report-dir>/junit.xml`` by
+default); the variant of each test is a ``<property name="variant">`` there.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _check_name(nodeid: str) -> str:
+    """``checks/test_version.py::test_version_matches_tag[cpu]`` -> ``test_version_matches_tag``."""
+    return nodeid.split("::")[-1].split("[")[0]
+
+
+def _message(report: pytest.TestReport) -> str:
+    if report.passed:
+        return ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+class Recorder:
+    """Collects one row per check (on the controller under xdist) and writes the reports."""
+
+    def __init__(self, report_dir: Path, *, manifest: str, enabled: bool = True) -> None:
+        self.report_dir = report_dir
+        self.manifest = manifest
+        self.enabled = enabled
+        self.rows: list[dict[str, Any]] = []
+        self.notes: dict[str, Any] = {}
+        self.started = time.time()
+
+    def note(self, key: str, value: Any) -> None:
+        self.notes[key] = value
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed) or (
+            report.when == "teardown" and report.failed
+        ):
+            props = dict(report.user_properties)
+            outcome = report.outcome
+            if report.when != "call" and report.failed:
+                outcome = "error"
+            self.rows.append(
+                {
+                    "variant": props.get("variant"),
+                    "check": _check_name(report.nodeid),
+                    "nodeid": report.nodeid,
+                    "outcome": outcome,
+                    "message": _message(report),
+                    "duration": round(report.duration, 3),
+                }
+            )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.enabled or not self.rows:
+            return
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        summary = {
+            "manifest": self.manifest,
+            "exit_status": int(exitstatus),
+            "wall_seconds": round(time.time() - self.started, 3),
+            "totals": self.totals(),
+            "notes": self.notes,
+            "results": self.rows,
+        }
+        (self.report_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (self.report_dir / "report.html").write_text(render_html(summary), encoding="utf-8")
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for row in self.rows:
+            per = out.setdefault(row["variant"] or "-", {})
+            per[row["outcome"]] = per.get(row["outcome"], 0) + 1
+        return out
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.enabled or not self.rows:
+            return
+        tr = terminalreporter
+        tr.section("paddle-verify")
+        for variant, counts in self.totals().items():
+            cost = self.notes.get("variants", {}).get(variant, {})
+            extra = f"  ({cost['execs']} exec, facts in {cost['seconds']:.1f}s)" if cost else ""
+            tr.write_line(f"{variant:>12}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + extra)
+        if self.notes.get("swept"):
+            tr.write_line(f"swept {self.notes['swept']} leftover resource(s) of dead sessions")
+        tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml")
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    esc = html.escape
+    rows = summary["results"]
+    variants = sorted({r["variant"] or "-" for r in rows})
+    checks = sorted({r["check"] for r in rows})
+    grid: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        grid.setdefault((r["check"], r["variant"] or "-"), []).append(r)
+
+    def cell(check: str, variant: str) -> str:
+        results = grid.get((check, variant))
+        if not results:
+            return '<td class="na">—</td>'
+        worst = next(
+            (o for o in ("error", "failed", "skipped", "passed") if any(x["outcome"] == o for x in results)),
+            "passed",
+        )
+        n_ok = sum(x["outcome"] == "passed" for x in results)
+        title = esc("\n".join(x["message"] for x in results if x["message"]))
+        return f'<td class="{worst}" title="{title}">{worst} ({n_ok}/{len(results)})</td>'
+
+    failures = "".join(
+        f"<tr><td>{esc(r['variant'] or '-')}</td><td>{esc(r['check'])}</td><td>{esc(r['outcome'])}</td>"
+        f"<td><pre>{esc(r['message'])}</pre></td></tr>"
+        for r in rows
+        if r["outcome"] in ("failed", "error")
+    )
+    head = "".join(f"<th>{esc(v)}</th>" for v in variants)
+    body = "".join(
+        f"<tr><th>{esc(c)}</th>{''.join(cell(c, v) for v in variants)}</tr>" for c in checks
+    )
+    status = "PASSED" if summary["exit_status"] == 0 else f"FAILED (exit {summary['exit_status']})"
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>paddle-verify: {esc(status)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; margin-bottom: 2em; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
+.passed {{ background: #dfd; }} .failed, .error {{ background: #fdd; }} .skipped {{ background: #ffd; }}
+.na {{ color: #999; }} pre {{ white-space: pre-wrap; margin: 0; }}
+</style></head><body>
+<h1>paddle-verify: {esc(status)}</h1>
+<p>Manifest {esc(summary['manifest'])}; {len(rows)} checks in {summary['wall_seconds']:.1f}s.</p>
+<h2>Checks by variant</h2>
+<table><tr><th>check</th>{head}</tr>{body}</table>
+<h2>Failures</h2>
+<table><tr><th>variant</th><th>check</th><th>outcome</th><th>message</th></tr>{failures or '<tr><td colspan="4">none</td></tr>'}</table>
+</body></html>
+"""

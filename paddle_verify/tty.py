@@ -1,0 +1,113 @@
+"""Drive ``docker run -it IMAGE`` the way a person does: a TTY, no command override.
+
+The container runs the image's own default command with a TTY and an open
+stdin. We type a line into it and read the screen until the answer comes,
+the container exits, or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import EngineError, Session, close_socket, container_state
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+# `$?` is expanded only by a shell: the echo of what we typed cannot match this.
+ANSWER = re.compile(r"__PADDLE_VERIFY_RC=(\d+)__")
+
+
+@dataclass
+class TtySession:
+    """What a person would have seen after ``docker run -it IMAGE``."""
+
+    default_command: list[str]
+    transcript: str
+    answered: bool
+    rc: int | None
+    exited: bool
+    exit_code: int | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def output(self) -> str:
+        """The transcript between what we typed and the answer line."""
+        return self.transcript
+
+
+def drive(
+    session: Session,
+    image: str,
+    *,
+    variant: str,
+    line: str,
+    timeout: float,
+) -> TtySession:
+    """Start ``image`` interactively and type ``line`` followed by the answer marker."""
+    client = session.client
+    try:
+        attrs = client.api.inspect_image(image)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        raise EngineError(f"{variant}: image {image} is not present ({exc.__class__.__name__})") from None
+    cfg = attrs.get("Config") or {}
+    default = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
+    start = time.monotonic()
+    container = session.create_container(
+        image,
+        variant=variant,
+        purpose="tty",
+        tty=True,
+        stdin_open=True,
+        network_mode="none",
+    )
+    try:
+        sock = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        raw: Any = getattr(sock, "_sock", sock)
+        try:
+            session.start_container(container, variant=variant)
+            typed = f"{line}; echo __PADDLE_VERIFY_RC=$?__\n"
+            with contextlib.suppress(OSError):
+                raw.sendall(typed.encode())
+            transcript, rc = _read_until_answer(raw, time.monotonic() + timeout)
+        finally:
+            close_socket(sock)
+        state = container_state(container)
+        exited = state["status"] in ("exited", "dead")
+        return TtySession(
+            default_command=default,
+            transcript=transcript,
+            answered=rc is not None,
+            rc=rc,
+            exited=exited,
+            exit_code=state["exit_code"] if exited else None,
+            seconds=time.monotonic() - start,
+        )
+    finally:
+        session.remove(container.id)
+
+
+def _read_until_answer(raw: Any, deadline: float) -> tuple[str, int | None]:
+    buf = b""
+    while True:
+        text = ANSI.sub("", buf.decode("utf-8", "replace"))
+        m = ANSWER.search(text)
+        if m:
+            return text, int(m.group(1))
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return text, None
+        raw.settimeout(left)
+        try:
+            part = raw.recv(65536)
+        except (TimeoutError, socket.timeout):
+            return text, None
+        except OSError:
+            return text, None
+        if not part:
+            return ANSI.sub("", buf.decode("utf-8", "replace")), None
+        buf += part
