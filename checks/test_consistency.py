@@ -14,12 +14,15 @@ def _build(f: VariantFacts) -> tuple[str | None, str | None] | None:
     return paddle.get("version"), paddle.get("commit")
 
 
-def test_same_paddle_as_the_other_variants(variant: Variant, facts: VariantFacts, all_facts: list[VariantFacts]) -> None:
+def test_same_paddle_as_the_other_variants(
+    variant: Variant, facts: VariantFacts, all_facts: list[VariantFacts]
+) -> None:
     others = {f.name: _build(f) for f in all_facts if f.name != variant.name}
     others = {k: v for k, v in others.items() if v is not None}
     if not others:
         pytest.skip("no other variant of this tag to compare with")
     mine = _build(facts)
-    assert mine is not None and mine[0], f"{variant.name}: the paddle package reports no version"
+    assert mine is not None, f"{variant.name}: the import probe gave no answer"
+    assert mine[0], f"{variant.name}: the paddle package reports no version"
     differ = {k: v for k, v in others.items() if v != mine}
     assert not differ, f"{variant.name}: paddle {mine[0]} (commit {mine[1]}) differs from {differ}"

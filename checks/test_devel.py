@@ -23,5 +23,7 @@ def test_python_headers(variant: Variant, facts: VariantFacts) -> None:
 def test_source_tree(variant: Variant, facts: VariantFacts) -> None:
     sources = facts.step("devel")["sources"]
     good = [s for s in sources if s["exists"] and all(s["markers"].values()) and s["files"] > 0]
-    found = {s["dir"]: ("absent" if not s["exists"] else f"{s['files']} files, markers {s['markers']}") for s in sources}
+    found = {
+        s["dir"]: ("absent" if not s["exists"] else f"{s['files']} files, markers {s['markers']}") for s in sources
+    }
     assert good, f"{variant.name}: no source tree in any of {list(found)}: {found}"

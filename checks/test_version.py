@@ -22,7 +22,9 @@ def test_paddle_version_prints_version_and_build(variant: Variant, facts: Varian
 def test_with_gpu_matches_flavour(variant: Variant, facts: VariantFacts) -> None:
     expected = "ON" if variant.flavour == "gpu" else "OFF"
     found = facts.paddle_version.build.get("with_gpu")
-    assert found == expected, f"{variant.name}: `paddle version` says with_gpu: {found}, a {variant.flavour} image needs {expected}"
+    assert found == expected, (
+        f"{variant.name}: `paddle version` says with_gpu: {found}, a {variant.flavour} image needs {expected}"
+    )
 
 
 @pytest.mark.contract("expected_version")
@@ -36,6 +38,4 @@ def test_version_matches_tag(variant: Variant, facts: VariantFacts) -> None:
 def test_launcher_and_package_agree(variant: Variant, facts: VariantFacts) -> None:
     launcher = facts.paddle_version.version
     package = (facts.imports.get("paddle") or {}).get("version")
-    assert launcher == package, (
-        f"{variant.name}: `paddle version` says {launcher}, the paddle package says {package}"
-    )
+    assert launcher == package, f"{variant.name}: `paddle version` says {launcher}, the paddle package says {package}"

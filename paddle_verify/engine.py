@@ -150,20 +150,16 @@ class Session:
         with self._lock:
             self._cleanup = [c for c in self._cleanup if c[1] != ident]
 
-    def create_container(
-        self, image: str, *, variant: str, purpose: str, **kwargs: Any
-    ) -> Container:
+    def create_container(self, image: str, *, variant: str, purpose: str, **kwargs: Any) -> Container:
         """Create (not start) a labelled container and register its removal at once."""
         labels = {**kwargs.pop("labels", {}), **self.labels(variant, purpose)}
         try:
-            container = self.client.containers.create(
-                image, name=self.name(variant, purpose), labels=labels, **kwargs
-            )
+            container = self.client.containers.create(image, name=self.name(variant, purpose), labels=labels, **kwargs)
         except docker.errors.ImageNotFound:
             raise EngineError(f"{variant}: image {image} is not present") from None
         except docker.errors.APIError as exc:
             raise EngineError(f"{variant}: cannot create a container of {image}: {daemon_error(exc)}") from None
-        self.on_cleanup("container", container.id, lambda: remove_container(container))
+        self.on_cleanup("container", cid(container), lambda: remove_container(container))
         return container
 
     def start_container(self, container: Container, *, variant: str) -> None:
@@ -171,7 +167,7 @@ class Session:
         try:
             container.start()
         except docker.errors.APIError as exc:
-            self.remove(container.id)
+            self.remove(cid(container))
             raise EngineError(f"{variant}: container did not start: {daemon_error(exc)}") from None
 
     def remove(self, ident: str) -> None:
@@ -196,6 +192,12 @@ class Session:
     def sweep_dead(self) -> int:
         """Remove the leftovers of sessions whose owner process is gone."""
         return sweep(self.client, dead_only=True)
+
+
+def cid(container: Container) -> str:
+    """A container's id (docker-py types it as optional; a created one has one)."""
+    assert container.id, "container without an id"
+    return str(container.id)
 
 
 def remove_container(container: Container) -> None:
@@ -302,7 +304,7 @@ def _recv_exact(raw: Any, n: int, deadline: float) -> bytes:
         raw.settimeout(left)
         try:
             part = raw.recv(n - len(buf))
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise TimeoutError from None
         if not part:
             return buf

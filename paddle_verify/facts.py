@@ -27,7 +27,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from .engine import EngineError, Session, container_state, daemon_error, exec_bounded
+from .engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded
 from .manifest import Variant
 from .tty import TtySession, drive
 
@@ -269,12 +269,12 @@ class Fleet:
         )
         self.session.start_container(container, variant=variant.name)
         self.containers[variant.name] = container
-        facts.container_id = container.id
+        facts.container_id = cid(container)
         argv = [variant.python, "-c", probe_source(), json.dumps(probe_config(variant, self.timeout))]
         try:
             result = exec_bounded(
                 self.session.client,
-                container.id,
+                cid(container),
                 argv,
                 timeout=probe_deadline(variant, self.timeout),
                 env=dict(variant.runtime.env),

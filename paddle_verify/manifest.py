@@ -162,9 +162,7 @@ class _Reader:
         self.table: dict[str, Any] = table
         for key in table:
             if key not in allowed:
-                raise ManifestError(
-                    path, self._name(key), f"unknown field (known: {', '.join(sorted(allowed))})"
-                )
+                raise ManifestError(path, self._name(key), f"unknown field (known: {', '.join(sorted(allowed))})")
 
     def _name(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
@@ -172,7 +170,7 @@ class _Reader:
     def _fail(self, key: str, problem: str) -> ManifestError:
         return ManifestError(self.path, self._name(key), problem)
 
-    def str(self, key: str, default: str | None = None) -> str:
+    def text(self, key: str, default: str | None = None) -> str:
         value = self.table.get(key, default)
         if value is None:
             raise self._fail(key, "is required")
@@ -183,9 +181,9 @@ class _Reader:
     def opt_str(self, key: str) -> str | None:
         if key not in self.table:
             return None
-        return self.str(key)
+        return self.text(key)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
             raise self._fail(key, f"must be true or false, not {value!r}")
@@ -233,18 +231,16 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
     path = Path(path)
     top = _Reader(path, "", dict(raw), {"suite", "contract", "variants"})
     suite = _Reader(path, "suite", top.table.get("suite", {}), _SUITE_KEYS)
-    image_template = suite.str("image")
+    image_template = suite.text("image")
     try:
         image_template.format(tag="t", variant="v")
     except (KeyError, IndexError, ValueError) as exc:
-        raise ManifestError(
-            path, "suite.image", f"only {{tag}} and {{variant}} may be used, not {exc}"
-        ) from None
-    default_tag = suite.str("default_tag", "latest")
+        raise ManifestError(path, "suite.image", f"only {{tag}} and {{variant}} may be used, not {exc}") from None
+    default_tag = suite.text("default_tag", "latest")
     if not TAG_RE.match(default_tag):
         raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
     tag = default_tag if tag is None else tag
-    python = suite.str("python", "python3")
+    python = suite.text("python", "python3")
 
     contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
     runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
@@ -259,17 +255,19 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         if name == "all" or not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
             raise ManifestError(path, f"variants.{name}", "is not a valid variant name")
         vr = _Reader(path, f"variants.{name}", table, _VARIANT_KEYS)
-        flavour = vr.str("flavour")
+        flavour = vr.text("flavour")
         if flavour not in FLAVOURS:
-            raise ManifestError(path, f"variants.{name}.flavour", f"must be one of {', '.join(FLAVOURS)}, not {flavour!r}")
-        role = vr.str("role")
+            raise ManifestError(
+                path, f"variants.{name}.flavour", f"must be one of {', '.join(FLAVOURS)}, not {flavour!r}"
+            )
+        role = vr.text("role")
         if role not in ROLES:
             raise ManifestError(path, f"variants.{name}.role", f"must be one of {', '.join(ROLES)}, not {role!r}")
         variant = Variant(
             name=name,
             flavour=flavour,
             role=role,
-            image_template=vr.str("image", image_template),
+            image_template=vr.text("image", image_template),
             tag=tag,
             python=python,
             runtime=runtime,
@@ -277,11 +275,11 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
             demo=demo if role == "demo" else None,
         )
         variants[name] = variant
-    return Manifest(path=path, name=suite.str("name", path.stem), default_tag=default_tag, variants=variants)
+    return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)
 
 
 def _runtime(r: _Reader) -> RuntimeContract:
-    pattern = r.str("version_pattern", r"^PaddlePaddle (?P<version>\S+?),? compiled with")
+    pattern = r.text("version_pattern", r"^PaddlePaddle (?P<version>\S+?),? compiled with")
     try:
         compiled = re.compile(pattern, re.M)
     except re.error as exc:
@@ -289,14 +287,14 @@ def _runtime(r: _Reader) -> RuntimeContract:
     if "version" not in compiled.groupindex:
         raise ManifestError(r.path, r._name("version_pattern"), "must have a (?P<version>...) group")
     return RuntimeContract(
-        launcher=r.str("launcher", "paddle"),
+        launcher=r.text("launcher", "paddle"),
         launcher_subcommands=r.strs("launcher_subcommands") or ("version",),
         commands=r.strs("commands"),
         packages=r.strs("packages"),
         version_pattern=pattern,
         build_lines=r.strs("build_lines"),
-        py_paddle_init=r.bool("py_paddle_init", False),
-        computation=r.bool("computation", True),
+        py_paddle_init=r.flag("py_paddle_init", False),
+        computation=r.flag("computation", True),
         env=r.str_map("env"),
     )
 
@@ -304,7 +302,7 @@ def _runtime(r: _Reader) -> RuntimeContract:
 def _devel(r: _Reader) -> DevelContract:
     return DevelContract(
         toolchain=r.argv_map("toolchain"),
-        python_headers=r.bool("python_headers", True),
+        python_headers=r.flag("python_headers", True),
         source_dirs=r.strs("source_dirs"),
         source_markers=r.strs("source_markers"),
     )

@@ -8,7 +8,6 @@ that names the problem and the valid choices, and nothing is created.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from . import report
-from .engine import DaemonUnreachable, Session, connect
+from .engine import DaemonUnreachable, Session, connect, daemon_url
 from .facts import Fleet, VariantFacts
 from .manifest import TAG_RE, Manifest, ManifestError, Variant, load
 
@@ -31,10 +30,9 @@ RECORDER_KEY = pytest.StashKey[report.Recorder]()
 ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
     "package": lambda v: v.runtime.packages,
     "subcommand": lambda v: v.runtime.launcher_subcommands,
-    "command": lambda v: (v.runtime.launcher, *v.runtime.commands),
+    "command": lambda v: (v.runtime.launcher, *v.runtime.commands, *(v.demo.commands if v.demo else ())),
     "tool": lambda v: v.devel.toolchain if v.devel else (),
     "demo_package": lambda v: v.demo.packages if v.demo else (),
-    "demo_command": lambda v: v.demo.commands if v.demo else (),
 }
 
 
@@ -43,9 +41,7 @@ ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
 
 def _tag(value: str) -> str:
     if not TAG_RE.match(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)"
-        )
+        raise argparse.ArgumentTypeError(f"{value!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)")
     return value
 
 
@@ -90,7 +86,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})",
     )
-    group.addoption("--pull", action="store_true", default=False, help="pull an image that is not present (default: never pull)")
+    group.addoption(
+        "--pull", action="store_true", default=False, help="pull an image that is not present (default: never pull)"
+    )
     group.addoption(
         "--exec-timeout",
         type=_seconds,
@@ -139,9 +137,13 @@ def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "role(name): check only variants whose role includes NAME (runtime, devel, demo)")
+    config.addinivalue_line(
+        "markers", "role(name): check only variants whose role includes NAME (runtime, devel, demo)"
+    )
     config.addinivalue_line("markers", "flavour(name): check only variants of flavour NAME (cpu, gpu)")
-    config.addinivalue_line("markers", "contract(field): check only variants whose contract sets FIELD (e.g. demo.train)")
+    config.addinivalue_line(
+        "markers", "contract(field): check only variants whose contract sets FIELD (e.g. demo.train)"
+    )
     manifest, selected = select(config)
     config.stash[MANIFEST_KEY] = manifest
     config.stash[SELECTED_KEY] = selected
@@ -164,10 +166,7 @@ def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
     for mark in item.iter_markers("flavour"):
         if variant.flavour != mark.args[0]:
             return False
-    for mark in item.iter_markers("contract"):
-        if not _attr_path(variant, mark.args[0]):
-            return False
-    return True
+    return all(_attr_path(variant, mark.args[0]) for mark in item.iter_markers("contract"))
 
 
 def _attr_path(variant: Variant, path: str) -> Any:
@@ -186,18 +185,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("variant", variants, ids=[v.name for v in variants])
         return
     pairs = [(v, item) for v in variants for item in ITEMS[item_arg](v)]
-    metafunc.parametrize(
-        ["variant", item_arg], pairs, ids=[f"{v.name}-{item}" for v, item in pairs]
-    )
+    metafunc.parametrize(["variant", item_arg], pairs, ids=[f"{v.name}-{item}" for v, item in pairs])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A check that applies to none of the selected variants (a devel check when
     # only runtime variants run) is deselected, not reported as a skip.
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         uses_variant = "variant" in getattr(item, "fixturenames", ())
-        (drop if uses_variant and not hasattr(item, "callspec") else keep).append(item)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (drop if uses_variant and not isinstance(params.get("variant"), Variant) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -213,7 +212,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def selected_variants(pytestconfig: pytest.Config) -> list[Variant]:
     """Every variant this run checks, in manifest order."""
-    return list(pytestconfig.stash[SELECTED_KEY])
+    variants = pytestconfig.stash[SELECTED_KEY]
+    return variants.copy()
 
 
 @pytest.fixture(scope="session")
@@ -289,7 +289,5 @@ def host(variant: Variant, fleet: Fleet, facts: VariantFacts) -> Any:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     manifest = config.stash[MANIFEST_KEY]
     selected = config.stash[SELECTED_KEY]
-    return [
-        f"paddle-verify: manifest {manifest.path} ({manifest.name}); "
-        f"variants: {', '.join(f'{v.name}={v.image}' for v in selected)}; docker: {os.environ.get('DOCKER_HOST', 'local socket')}"
-    ]
+    images = ", ".join(f"{v.name}={v.image}" for v in selected)
+    return [f"paddle-verify: manifest {manifest.path} ({manifest.name}); variants: {images}; engine: {daemon_url()}"]

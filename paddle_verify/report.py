@@ -46,11 +46,13 @@ class Recorder:
         self.notes[key] = value
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" or (report.when == "setup" and not report.passed) or (
-            report.when == "teardown" and report.failed
+        if (
+            report.when == "call"
+            or (report.when == "setup" and not report.passed)
+            or (report.when == "teardown" and report.failed)
         ):
             props = dict(report.user_properties)
-            outcome = report.outcome
+            outcome: str = report.outcome
             if report.when != "call" and report.failed:
                 outcome = "error"
             self.rows.append(
@@ -100,6 +102,9 @@ class Recorder:
         tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml")
 
 
+NO_FAILURES = '<tr><td colspan="4">none</td></tr>'
+
+
 def render_html(summary: dict[str, Any]) -> str:
     esc = html.escape
     rows = summary["results"]
@@ -128,9 +133,7 @@ def render_html(summary: dict[str, Any]) -> str:
         if r["outcome"] in ("failed", "error")
     )
     head = "".join(f"<th>{esc(v)}</th>" for v in variants)
-    body = "".join(
-        f"<tr><th>{esc(c)}</th>{''.join(cell(c, v) for v in variants)}</tr>" for c in checks
-    )
+    body = "".join(f"<tr><th>{esc(c)}</th>{''.join(cell(c, v) for v in variants)}</tr>" for c in checks)
     status = "PASSED" if summary["exit_status"] == 0 else f"FAILED (exit {summary['exit_status']})"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>paddle-verify: {esc(status)}</title>
@@ -142,10 +145,10 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-a
 .na {{ color: #999; }} pre {{ white-space: pre-wrap; margin: 0; }}
 </style></head><body>
 <h1>paddle-verify: {esc(status)}</h1>
-<p>Manifest {esc(summary['manifest'])}; {len(rows)} checks in {summary['wall_seconds']:.1f}s.</p>
+<p>Manifest {esc(summary["manifest"])}; {len(rows)} checks in {summary["wall_seconds"]:.1f}s.</p>
 <h2>Checks by variant</h2>
 <table><tr><th>check</th>{head}</tr>{body}</table>
 <h2>Failures</h2>
-<table><tr><th>variant</th><th>check</th><th>outcome</th><th>message</th></tr>{failures or '<tr><td colspan="4">none</td></tr>'}</table>
+<table><tr><th>variant</th><th>check</th><th>outcome</th><th>message</th></tr>{failures or NO_FAILURES}</table>
 </body></html>
 """

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import EngineError, Session, close_socket, container_state
+from .engine import EngineError, Session, cid, close_socket, container_state
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 # `$?` is expanded only by a shell: the echo of what we typed cannot match this.
@@ -51,8 +50,8 @@ def drive(
     """Start ``image`` interactively and type ``line`` followed by the answer marker."""
     client = session.client
     try:
-        attrs = client.api.inspect_image(image)
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        attrs = client.images.get(image).attrs
+    except Exception as exc:
         raise EngineError(f"{variant}: image {image} is not present ({exc.__class__.__name__})") from None
     cfg = attrs.get("Config") or {}
     default = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
@@ -66,7 +65,7 @@ def drive(
         network_mode="none",
     )
     try:
-        sock = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        sock = client.api.attach_socket(cid(container), params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         raw: Any = getattr(sock, "_sock", sock)
         try:
             session.start_container(container, variant=variant)
@@ -88,7 +87,7 @@ def drive(
             seconds=time.monotonic() - start,
         )
     finally:
-        session.remove(container.id)
+        session.remove(cid(container))
 
 
 def _read_until_answer(raw: Any, deadline: float) -> tuple[str, int | None]:
@@ -104,7 +103,7 @@ def _read_until_answer(raw: Any, deadline: float) -> tuple[str, int | None]:
         raw.settimeout(left)
         try:
             part = raw.recv(65536)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return text, None
         except OSError:
             return text, None
