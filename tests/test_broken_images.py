@@ -1,0 +1,130 @@
+"""Every check can fail: broken images, one defect each, fail exactly the checks they should.
+
+The images are built from the reference images; one inner run of ``checks/``
+checks all of them at once, each as a variant named after its defect, through a
+manifest made for the test from ``variants/reference.toml``. One more run uses
+``--image`` to check a broken image as the ``cpu`` variant, as a release
+engineer would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import REFERENCE, ImageFactory, InnerRun
+from .defects import CONTRACT_PACKAGE_MISSING, DEFECTS, PY_PADDLE_DOUBLE, Defect
+
+
+def manifest_for(path: Path, images: dict[str, tuple[Defect, str]], *, extra_packages: str = "") -> Path:
+    """The reference contract, with one variant per broken image."""
+    text = REFERENCE.read_text()
+    text = text[: text.index("[variants.")]
+    if extra_packages:
+        text = text.replace('packages = ["paddle",', f'packages = [{extra_packages}, "paddle",', 1)
+        text = text.replace("py_paddle_init = false", "py_paddle_init = true")
+    for name, (defect, ref) in images.items():
+        text += f'\n[variants.{name}]\nflavour = "cpu"\nrole = "{defect.role}"\nimage = "{ref}"\n'
+    path.write_text(text)
+    return path
+
+
+def assert_exactly(run: InnerRun, variant: str, defect: Defect) -> None:
+    outcomes = {k: v for k, v in run.outcomes().items() if k.endswith(f"[{variant}]") or f"[{variant}-" in k}
+    assert outcomes, f"no check ran for {variant}:\n{run.stdout[-3000:]}"
+    failed = {k for k, v in outcomes.items() if v in ("failed", "error")}
+    expected = defect.expected(variant)
+    assert failed == set(expected), (
+        f"{defect.name}: unexpected failures {sorted(failed - set(expected))}, "
+        f"missing failures {sorted(set(expected) - failed)}"
+    )
+    messages = run.messages()
+    for check, words in expected.items():
+        assert messages[check].startswith(f"{variant}:") or f"{variant}:" in messages[check], (
+            f"{check}: message does not name the variant: {messages[check]!r}"
+        )
+        assert words in messages[check], f"{check}: message lacks {words!r}: {messages[check]!r}"
+    others = {k: v for k, v in outcomes.items() if k not in expected}
+    # With one variant selected there is no other variant to compare paddle with.
+    alone = {k for k, v in others.items() if k.startswith("test_same_paddle_as") and v == "skipped"}
+    assert all(v == "passed" for k, v in others.items() if k not in alone), (
+        f"{defect.name}: not all other checks passed: {others}"
+    )
+
+
+@pytest.fixture(scope="module")
+def broken_images(reference_images: dict[str, str], build_image: ImageFactory) -> dict[str, tuple[Defect, str]]:
+    return {
+        d.name: (d, build_image(d.name, f"FROM {reference_images[d.base]}\n{d.dockerfile}\n")) for d in DEFECTS
+    }
+
+
+@pytest.fixture(scope="module")
+def matrix_run(
+    broken_images: dict[str, tuple[Defect, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+    pytester_module: Callable[..., InnerRun],
+) -> InnerRun:
+    manifest = manifest_for(tmp_path_factory.mktemp("manifest") / "broken.toml", broken_images)
+    return pytester_module("--manifest", str(manifest), "--variant", "all")
+
+
+@pytest.fixture(scope="module")
+def pytester_module(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., InnerRun]:
+    """Inner runs shared by the tests of this module (one run checks every defect)."""
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    def run(*args: str, timeout: float = 600) -> InnerRun:
+        cwd = tmp_path_factory.mktemp("inner")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        summary_file = cwd / "reports" / "summary.json"
+        summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
+        return InnerRun(ret=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, summary=summary)
+
+    return run
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
+def test_defect_fails_exactly_its_checks(matrix_run: InnerRun, defect: Defect) -> None:
+    assert matrix_run.ret == 1, f"the run of broken images did not fail:\n{matrix_run.stdout[-2000:]}"
+    assert_exactly(matrix_run, defect.name, defect)
+
+
+def test_contract_package_missing(
+    reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun], tmp_path: Path
+) -> None:
+    double = build_image("py-paddle-double", f"FROM {reference_images['cpu']}\n{PY_PADDLE_DOUBLE}\n")
+    broken = build_image(CONTRACT_PACKAGE_MISSING.name, f"FROM {double}\n{CONTRACT_PACKAGE_MISSING.dockerfile}\n")
+    good = Defect("py-paddle-double", "cpu", "runtime", "")
+    manifest = manifest_for(
+        tmp_path / "py_paddle.toml",
+        {"py-paddle-double": (good, double), CONTRACT_PACKAGE_MISSING.name: (CONTRACT_PACKAGE_MISSING, broken)},
+        extra_packages='"py_paddle"',
+    )
+    run = run_checks("--manifest", str(manifest), "--variant", "all")
+    assert run.ret == 1, run.stdout[-2000:]
+    assert_exactly(run, "py-paddle-double", good)
+    assert_exactly(run, CONTRACT_PACKAGE_MISSING.name, CONTRACT_PACKAGE_MISSING)
+
+
+def test_broken_image_checked_as_a_variant_with_image_option(
+    broken_images: dict[str, tuple[Defect, str]], run_checks: Callable[..., InnerRun]
+) -> None:
+    defect, ref = broken_images["launcher-missing"]
+    run = run_checks("--manifest", str(REFERENCE), "--image", f"cpu={ref}")
+    assert run.ret == 1, run.stdout[-2000:]
+    assert_exactly(run, "cpu", defect)
+    assert ref in run.stdout, "the report header does not show the image checked"
