@@ -63,7 +63,7 @@ check: venv images
 	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all $(PYTEST_ARGS)
 
 test: venv images
-	$(BIN)/pytest tests/ $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ --report-dir reports/selftest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -47,11 +47,6 @@ def demo_source(name: str) -> str:
     return resources.files("paddle_verify").joinpath("demos", f"{name}.py").read_text(encoding="utf-8")
 
 
-def demo_names() -> list[str]:
-    folder = resources.files("paddle_verify").joinpath("demos")
-    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".py"))
-
-
 @dataclass(frozen=True)
 class PaddleVersion:
     """``paddle version`` output, parsed with the contract's pattern."""

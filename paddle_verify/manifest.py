@@ -17,6 +17,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -309,4 +310,14 @@ def _devel(r: _Reader) -> DevelContract:
 
 
 def _demo(r: _Reader) -> DemoContract:
-    return DemoContract(packages=r.strs("packages"), commands=r.strs("commands"), train=r.opt_str("train"))
+    train = r.opt_str("train")
+    known = demo_names()
+    if train is not None and train not in known:
+        raise ManifestError(r.path, r._name("train"), f"unknown demo {train!r} (known: {', '.join(known)})")
+    return DemoContract(packages=r.strs("packages"), commands=r.strs("commands"), train=train)
+
+
+def demo_names() -> list[str]:
+    """The demos the suite can train (``paddle_verify/demos/*.py``)."""
+    folder = resources.files("paddle_verify").joinpath("demos")
+    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".py"))

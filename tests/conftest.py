@@ -7,6 +7,7 @@ skipped integration tests.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -101,10 +102,8 @@ def build_image(docker_client: docker.DockerClient) -> Generator[ImageFactory, N
 
     yield build
     for tag in reversed(built):
-        try:
+        with contextlib.suppress(docker.errors.ImageNotFound):
             docker_client.images.remove(tag, force=True)
-        except docker.errors.ImageNotFound:
-            pass
 
 
 @dataclass
@@ -115,6 +114,7 @@ class InnerRun:
     stdout: str
     stderr: str
     summary: dict[str, Any] | None
+    path: Path
 
     def outcomes(self) -> dict[str, str]:
         """``{nodeid-without-file: outcome}`` from summary.json."""
@@ -132,9 +132,7 @@ class InnerRun:
 @pytest.fixture
 def run_checks(pytester: pytest.Pytester) -> Callable[..., InnerRun]:
     def run(*args: str, timeout: float = 600) -> InnerRun:
-        result = pytester.runpytest_subprocess(
-            str(ROOT / "checks"), "-p", "no:cacheprovider", *args, timeout=timeout
-        )
+        result = pytester.runpytest_subprocess(str(ROOT / "checks"), "-p", "no:cacheprovider", *args, timeout=timeout)
         summary_file = pytester.path / "reports" / "summary.json"
         summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
         return InnerRun(
@@ -142,6 +140,7 @@ def run_checks(pytester: pytest.Pytester) -> Callable[..., InnerRun]:
             stdout=result.stdout.str(),
             stderr=result.stderr.str(),
             summary=summary,
+            path=pytester.path,
         )
 
     return run

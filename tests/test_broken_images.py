@@ -56,9 +56,7 @@ def assert_exactly(run: InnerRun, variant: str, defect: Defect) -> None:
 
 @pytest.fixture(scope="module")
 def broken_images(reference_images: dict[str, str], build_image: ImageFactory) -> dict[str, tuple[Defect, str]]:
-    return {
-        d.name: (d, build_image(d.name, f"FROM {reference_images[d.base]}\n{d.dockerfile}\n")) for d in DEFECTS
-    }
+    return {d.name: (d, build_image(d.name, f"FROM {reference_images[d.base]}\n{d.dockerfile}\n")) for d in DEFECTS}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +90,7 @@ def pytester_module(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., I
         )
         summary_file = cwd / "reports" / "summary.json"
         summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
-        return InnerRun(ret=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, summary=summary)
+        return InnerRun(ret=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, summary=summary, path=cwd)
 
     return run
 

@@ -3,7 +3,7 @@
 _initialised = False
 
 
-def initPaddle(*flags: str) -> None:  # noqa: N802 - the historical name
+def initPaddle(*flags: str) -> None:
     global _initialised
     for flag in flags:
         if not flag.startswith("--"):

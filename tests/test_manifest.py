@@ -1,0 +1,157 @@
+"""The manifest: the shipped ones load, roles nest, and every problem names file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paddle_verify.manifest import ManifestError, load, parse
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_VARIANTS = ["cpu", "gpu", "cpu-devel", "gpu-devel", "cpu-demo", "gpu-demo"]
+
+
+def test_paddledev_manifest_has_the_seed_images() -> None:
+    manifest = load(ROOT / "variants" / "paddledev.toml")
+    assert list(manifest.variants) == SEED_VARIANTS
+    assert manifest.variants["gpu-demo"].image == "paddledev/paddlepaddle:latest-gpu-demo"
+    cpu = manifest.variants["cpu"]
+    assert cpu.runtime.packages == ("paddle", "py_paddle")
+    assert cpu.runtime.py_paddle_init
+    assert set(cpu.runtime.launcher_subcommands) >= {"train", "pserver", "version", "dump_config", "make_diagram"}
+    assert cpu.expected_version is None  # latest names no version
+    devel = manifest.variants["cpu-devel"].devel
+    assert devel is not None
+    assert devel.source_dirs == ("/paddle", "/root/paddle")
+
+
+def test_release_tag_sets_image_and_expected_version() -> None:
+    manifest = load(ROOT / "variants" / "paddledev.toml", tag="0.9.0")
+    assert manifest.variants["cpu"].image == "paddledev/paddlepaddle:0.9.0-cpu"
+    assert manifest.variants["cpu"].expected_version == "0.9.0"
+
+
+def test_reference_manifest_matches_what_3_3_1_meets() -> None:
+    manifest = load(ROOT / "variants" / "reference.toml")
+    assert list(manifest.variants) == ["cpu", "cpu-devel", "cpu-demo"]
+    cpu = manifest.variants["cpu"]
+    assert "py_paddle" not in cpu.runtime.packages
+    assert cpu.runtime.launcher_subcommands == ("version",)
+    assert cpu.image == "paddle-verify/paddlepaddle:3.3.1-cpu"
+    assert cpu.expected_version == "3.3.1"
+
+
+def test_roles_nest() -> None:
+    variants = load(ROOT / "variants" / "reference.toml").variants
+    runtime, devel, demo = variants["cpu"], variants["cpu-devel"], variants["cpu-demo"]
+    assert (runtime.devel, runtime.demo) == (None, None)
+    assert devel.devel is not None
+    assert devel.demo is None
+    assert demo.devel is not None
+    assert demo.demo is not None
+    assert demo.has_role("runtime")
+    assert demo.has_role("devel")
+    assert not devel.has_role("demo")
+
+
+def test_with_image_keeps_the_contract_and_escapes_braces() -> None:
+    cpu = load(ROOT / "variants" / "reference.toml").variants["cpu"]
+    other = cpu.with_image("reg.example/paddle:{weird}")
+    assert other.image == "reg.example/paddle:{weird}"
+    assert other.runtime == cpu.runtime
+
+
+def test_select_all_keeps_manifest_order() -> None:
+    manifest = load(ROOT / "variants" / "paddledev.toml")
+    assert [v.name for v in manifest.select(["gpu-demo", "cpu"])] == ["cpu", "gpu-demo"]
+    assert [v.name for v in manifest.select(["all"])] == SEED_VARIANTS
+    with pytest.raises(KeyError):
+        manifest.select(["tpu"])
+
+
+MINIMAL: dict[str, Any] = {
+    "suite": {"image": "x/y:{tag}-{variant}"},
+    "variants": {"cpu": {"flavour": "cpu", "role": "runtime"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field", "words"),
+    [
+        ({"suite": {"image": 3}}, "suite.image", "must be a non-empty string"),
+        ({"suite": {"image": "x:{tag}", "default_tag": "a b"}}, "suite.default_tag", "not a valid image tag"),
+        ({"contract": {"runtime": {"version_pattern": "("}}}, "contract.runtime.version_pattern", "not a valid"),
+        ({"contract": {"runtime": {"version_pattern": "x"}}}, "contract.runtime.version_pattern", "(?P<version>"),
+        ({"contract": {"runtime": {"py_paddle_init": "yes"}}}, "contract.runtime.py_paddle_init", "true or false"),
+        ({"contract": {"devel": {"toolchain": {"gcc": []}}}}, "contract.devel.toolchain.gcc", "non-empty list"),
+        ({"contract": {"demo": {"train": "no_such_demo"}}}, "contract.demo.train", "unknown demo"),
+        ({"contract": {"gpu": {}}}, "contract.gpu", "unknown field"),
+        ({"variants": {"all": {"flavour": "cpu", "role": "runtime"}}}, "variants.all", "not a valid variant name"),
+        ({"variants": {"cpu": {"flavour": "cpu", "role": "base"}}}, "variants.cpu.role", "runtime, devel, demo"),
+        ({"variants": {"cpu": {"flavour": "cpu"}}}, "variants.cpu.role", "is required"),
+        ({"variants": {"cpu": "cpu"}}, "variants.cpu", "must be a table"),
+    ],
+)
+def test_problems_name_the_field(patch: dict[str, Any], field: str, words: str) -> None:
+    raw = {**MINIMAL, **patch}
+    with pytest.raises(ManifestError) as err:
+        parse(raw, "m.toml")
+    assert err.value.field == field
+    assert str(err.value).startswith(f"m.toml: {field}: ")
+    assert words in str(err.value)
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="no such file"):
+        load(tmp_path / "absent.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(ManifestError, match="cannot be read"):
+        load(bad)
+    bad.write_text("[suite")
+    with pytest.raises(ManifestError, match="not valid TOML"):
+        load(bad)
+
+
+toml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+known_keys = st.sampled_from(
+    [
+        "suite",
+        "contract",
+        "variants",
+        "runtime",
+        "devel",
+        "demo",
+        "image",
+        "flavour",
+        "role",
+        "cpu",
+        "packages",
+        "toolchain",
+        "train",
+        "env",
+        "default_tag",
+        "version_pattern",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(known_keys, st.dictionaries(known_keys | st.text(max_size=6), toml_values, max_size=4), max_size=4)
+)
+def test_fuzzed_manifests_load_or_raise_manifest_error(raw: dict[str, Any]) -> None:
+    try:
+        parse(raw, "fuzz.toml")
+        message = "fuzz.toml: loaded"
+    except ManifestError as exc:
+        message = str(exc)
+    assert message.startswith("fuzz.toml")

@@ -1,0 +1,119 @@
+"""Options and bad input: usage errors (exit 4) that name the problem, and no container created."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import pytest
+
+from .conftest import REFERENCE, InnerRun, labelled_containers
+
+USAGE = 4
+
+
+def collected(run: InnerRun) -> list[str]:
+    """Test ids from ``--collect-only`` output, quiet or not."""
+    return [line.strip() for line in run.stdout.splitlines() if "::" in line or "<Function" in line]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--variant", "nope"], "unknown variant 'nope' (valid: cpu, cpu-devel, cpu-demo, all)"),
+        (["--variant", "cpu,,cpu-demo"], "empty variant name"),
+        (["--image", "cpu"], "'cpu' is not VARIANT=IMAGE"),
+        (["--image", "=img"], "is not VARIANT=IMAGE"),
+        (["--image", "gpu9=img"], "unknown variant 'gpu9'"),
+        (["--tag", ""], "'' is not an image tag"),
+        (["--tag", "bad tag"], "is not an image tag"),
+        (["--exec-timeout", "-1"], "seconds must be > 0"),
+        (["--manifest", "no/such.toml"], "no/such.toml: no such file"),
+    ],
+)
+def test_bad_option_is_a_usage_error(args: list[str], words: str, run_checks: Callable[..., InnerRun]) -> None:
+    run = run_checks("--manifest", str(REFERENCE), *args) if "--manifest" not in args else run_checks(*args)
+    assert run.ret == USAGE, run.stdout[-2000:] + run.stderr[-2000:]
+    assert words in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+HEAD = '[suite]\nimage = "x:{tag}"\n'
+CPU = '[variants.cpu]\nflavour = "cpu"\nrole = "runtime"\n'
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ("[suite\nimage = 1", "is not valid TOML"),
+        (HEAD + CPU + "size = 3\n", "variants.cpu.size: unknown field"),
+        (HEAD + CPU.replace('"cpu"\nrole', '"tpu"\nrole'), "variants.cpu.flavour: must be one of cpu, gpu"),
+        (HEAD + '[contract.runtime]\npackages = "paddle"\n' + CPU, "contract.runtime.packages: must be a list"),
+        (HEAD.replace("{tag}", "{nope}") + CPU, "suite.image: only {tag} and {variant}"),
+        (HEAD, "variants: must be a table with at least one"),
+    ],
+)
+def test_broken_manifest_names_file_and_field(
+    toml: str, words: str, run_checks: Callable[..., InnerRun], tmp_path: Path
+) -> None:
+    manifest = tmp_path / "broken.toml"
+    manifest.write_text(toml)
+    run = run_checks("--manifest", str(manifest))
+    assert run.ret == USAGE, run.stdout[-2000:]
+    assert f"{manifest}: " in run.stderr
+    assert words in run.stderr
+
+
+def test_variant_lists_and_all(run_checks: Callable[..., InnerRun]) -> None:
+    some = collected(run_checks("--manifest", str(REFERENCE), "--variant", "cpu,cpu-demo", "--collect-only", "-q"))
+    assert some
+    assert all("[cpu" in line for line in some)
+    assert not any("cpu-devel" in line for line in some)
+    every = collected(run_checks("--manifest", str(REFERENCE), "--variant", "all", "--collect-only", "-q"))
+    assert any("[cpu-devel" in line for line in every)
+    assert len(every) > len(some)
+
+
+def test_image_option_selects_its_variant(run_checks: Callable[..., InnerRun]) -> None:
+    run = run_checks("--manifest", str(REFERENCE), "--image", "cpu-devel=somewhere/else:1", "--collect-only")
+    lines = collected(run)
+    assert lines
+    assert all("[cpu-devel" in line for line in lines)
+    assert "cpu-devel=somewhere/else:1" in run.stdout
+
+
+def test_tag_option_changes_the_image(run_checks: Callable[..., InnerRun]) -> None:
+    run = run_checks("--manifest", str(REFERENCE), "--tag", "9.9.9", "--collect-only")
+    assert "cpu=paddle-verify/paddlepaddle:9.9.9-cpu" in run.stdout
+
+
+def test_missing_image_fails_every_check_of_its_variant(
+    docker_client: docker.DockerClient, run_checks: Callable[..., InnerRun]
+) -> None:
+    ref = "paddle-verify-test/absent:never-built"
+    before = set(labelled_containers(docker_client))
+    run = run_checks("--manifest", str(REFERENCE), "--image", f"cpu={ref}")
+    assert run.ret == 1
+    assert run.summary is not None
+    rows = [r for r in run.summary["results"] if r["check"] != "test_host_kernel_at_least_3_10"]
+    assert rows
+    assert all(r["outcome"] == "failed" for r in rows), [r for r in rows if r["outcome"] != "failed"]
+    assert all(f"cpu: image {ref} is not present (the suite pulls only with --pull)" in r["message"] for r in rows)
+    assert set(labelled_containers(docker_client)) == before
+
+
+def test_unreachable_daemon_is_one_clear_error(
+    run_checks: Callable[..., InnerRun], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sock = tmp_path / "no-docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
+    start = time.monotonic()
+    run = run_checks("--manifest", str(REFERENCE), "--variant", "all")
+    took = time.monotonic() - start
+    out = run.stdout + run.stderr
+    assert run.ret == 7, out[-2000:]
+    assert took < 15
+    assert out.count(f"Docker daemon unreachable at unix://{sock}") == 1, out[-2000:]
+    assert "Traceback" not in out

@@ -1,0 +1,145 @@
+"""The probe and the parsers, run on this host (no engine): facts, deadlines, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paddle_verify.facts import MARKER, parse_kernel, parse_version, probe_config, probe_source
+from paddle_verify.manifest import load
+
+ROOT = Path(__file__).resolve().parents[1]
+PATTERN = load(ROOT / "variants" / "paddledev.toml").variants["cpu"].runtime.version_pattern
+
+HISTORICAL = """PaddlePaddle 0.8.0b1, compiled with
+    with_avx: ON
+    with_gpu: OFF
+    with_double: OFF
+    with_python: ON
+"""
+TODAY = "PaddlePaddle 3.3.1, compiled with\n    with_avx: ON\n    with_gpu: OFF\n    with_mkl: ON\n"
+
+
+def test_parse_version_historical_and_today() -> None:
+    old = parse_version(HISTORICAL, PATTERN)
+    assert old.version == "0.8.0b1"
+    assert old.build == {"with_avx": "ON", "with_gpu": "OFF", "with_double": "OFF", "with_python": "ON"}
+    new = parse_version("Paddle release a new version 9\n" + TODAY, PATTERN)
+    assert new.version == "3.3.1"
+    assert new.build["with_gpu"] == "OFF"
+    assert parse_version("bash: paddle: command not found", PATTERN).version is None
+
+
+@pytest.mark.parametrize(
+    ("release", "expected"),
+    [("6.18.44-fc-v657", (6, 18)), ("3.10.0-1160.el7.x86_64", (3, 10)), ("2.6.32", (2, 6)), ("", (0, 0))],
+)
+def test_parse_kernel(release: str, expected: tuple[int, int]) -> None:
+    assert parse_kernel(release) == expected
+
+
+def run_probe(cfg: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", probe_source(), json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
+    assert lines, proc.stdout + proc.stderr
+    facts: dict[str, Any] = json.loads(lines[-1][len(MARKER) :])
+    return facts
+
+
+def base_config(tmp_path: Path, launcher_body: str, *, mode: int = 0o755, **extra: Any) -> dict[str, Any]:
+    launcher = tmp_path / "fake-paddle"
+    launcher.write_text("#!/bin/sh\n" + launcher_body)
+    launcher.chmod(mode)
+    return {
+        "launcher": str(launcher),
+        "launcher_subcommands": ["version"],
+        "commands": ["sh", "no-such-command-here"],
+        "packages": ["json", "no_such_module_here"],
+        "py_paddle_init": False,
+        "computation": False,
+        "env": {"PADDLE_NO_STAT": "1"},
+        "timeout": 5,
+        "devel": None,
+        "demo_train": None,
+        **extra,
+    }
+
+
+def test_probe_gathers_facts_in_one_process(tmp_path: Path) -> None:
+    facts = run_probe(base_config(tmp_path, f"echo '{TODAY}'\n"))
+    run = facts["launcher_runs"]["version"]
+    assert run["rc"] == 0
+    assert parse_version(run["stdout"], PATTERN).version == "3.3.1"
+    assert facts["commands"]["sh"]["executable"]
+    assert facts["commands"]["no-such-command-here"]["path"] is None
+    packages = facts["imports"]["data"]["packages"]
+    assert packages["json"]["ok"]
+    assert packages["json"]["version"]
+    assert not packages["no_such_module_here"]["ok"]
+    assert "No module named" in packages["no_such_module_here"]["error"]
+
+
+def test_probe_passes_the_contract_env(tmp_path: Path) -> None:
+    facts = run_probe(base_config(tmp_path, 'echo "stat=${PADDLE_NO_STAT:-unset}"\n'))
+    assert facts["launcher_runs"]["version"]["stdout"].strip() == "stat=1"
+
+
+def test_hung_launcher_is_killed_at_its_deadline(tmp_path: Path) -> None:
+    cfg = base_config(tmp_path, "exec sleep 60\n", timeout=1)
+    start = time.monotonic()
+    facts = run_probe(cfg, timeout=30)
+    run = facts["launcher_runs"]["version"]
+    assert run["timed_out"]
+    assert "no answer within 1s" in run["error"]
+    assert time.monotonic() - start < 10
+    assert facts["imports"]["data"]["packages"]["json"]["ok"], "the other steps went on"
+
+
+def test_launcher_without_exec_bit(tmp_path: Path) -> None:
+    facts = run_probe(base_config(tmp_path, "echo hi\n", mode=0o644))
+    assert facts["commands"][str(tmp_path / "fake-paddle")]["executable"] is False
+    assert "Permission denied" in facts["launcher_runs"]["version"]["error"]
+
+
+def test_devel_facts(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "paddle").mkdir(parents=True)
+    (src / "CMakeLists.txt").write_text("project(paddle)\n")
+    devel = {
+        "toolchain": [["sh", ["sh", "-c", "echo sh"]], ["nope", ["no-such-compiler", "--version"]]],
+        "source_dirs": [str(tmp_path / "absent"), str(src)],
+        "source_markers": ["CMakeLists.txt", "paddle"],
+    }
+    facts = run_probe(base_config(tmp_path, "true\n", devel=devel))
+    tools = facts["devel"]["toolchain"]
+    assert tools["sh"]["rc"] == 0
+    assert "No such file" in tools["nope"]["error"]
+    absent, present = facts["devel"]["sources"]
+    assert not absent["exists"]
+    assert present["markers"] == {"CMakeLists.txt": True, "paddle": True}
+    assert present["files"] == 1
+
+
+def test_probe_config_follows_the_contract() -> None:
+    variants = load(ROOT / "variants" / "reference.toml").variants
+    runtime = probe_config(variants["cpu"], 7)
+    assert runtime["devel"] is None
+    assert runtime["demo_train"] is None
+    assert runtime["timeout"] == 7
+    demo = probe_config(variants["cpu-demo"], 7)
+    assert "docopt" in demo["packages"]
+    assert "dot" in demo["commands"]
+    assert "paddle.nn.Linear" in demo["demo_train"]
+    assert ["cmake", ["cmake", "--version"]] in demo["devel"]["toolchain"]
