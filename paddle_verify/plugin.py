@@ -62,6 +62,32 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _percent(value: str) -> float:
+    try:
+        pct = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage") from None
+    if not 0 <= pct < 100:
+        raise argparse.ArgumentTypeError(f"{value!r}: a percentage from 0 to 100")
+    return pct
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or not 2 <= int(value) <= 10000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a count from 2 to 10000")
+    return int(value)
+
+
+def _cpus(value: str) -> float:
+    try:
+        cpus = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of CPUs") from None
+    if not 0.01 <= cpus <= 1024:
+        raise argparse.ArgumentTypeError(f"{value!r}: CPUs from 0.01 to 1024")
+    return cpus
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("paddle-verify", "PaddlePaddle image verification")
     group.addoption(
@@ -95,6 +121,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=60.0,
         metavar="SECONDS",
         help="deadline of each command run in an image (default: 60)",
+    )
+    group.addoption(
+        "--threshold",
+        type=_percent,
+        default=5.0,
+        metavar="PERCENT",
+        help="benchmarks: the container may be this much slower than bare metal (default: 5)",
+    )
+    group.addoption(
+        "--bench-rounds",
+        type=_count,
+        default=25,
+        metavar="N",
+        help="benchmarks: interleaved CPU rounds per side (default: 25)",
+    )
+    group.addoption(
+        "--bench-cpus",
+        type=_cpus,
+        default=None,
+        metavar="CPUS",
+        help="benchmarks: run the container under this CPU quota, like docker run --cpus (default: none)",
+    )
+    group.addoption(
+        "--rootfs-cache",
+        default=None,
+        metavar="DIR",
+        help="benchmarks: where images are exported for the bare-metal side (default: ~/.cache/paddle-verify/rootfs)",
     )
     group.addoption(
         "--report-dir",

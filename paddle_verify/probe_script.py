@@ -30,20 +30,20 @@ def text(data):
     if isinstance(data, bytes):
         data = data.decode("utf-8", "replace")
     if len(data) > OUTPUT_LIMIT:
-        data = data[:OUTPUT_LIMIT // 2] + "\n...[cut]...\n" + data[-OUTPUT_LIMIT // 2:]
+        data = data[: OUTPUT_LIMIT // 2] + "\n...[cut]...\n" + data[-OUTPUT_LIMIT // 2 :]
     return data
 
 
 def run(argv, timeout, env=None, stdin_data=None):
     """Run argv with a deadline; never raises."""
-    result = {"argv": argv, "rc": None, "stdout": "", "stderr": "", "error": None,
-              "timed_out": False, "seconds": 0.0}
+    result = {"argv": argv, "rc": None, "stdout": "", "stderr": "", "error": None, "timed_out": False, "seconds": 0.0}
     start = time.time()
     full_env = dict(os.environ)
     full_env.update(env or {})
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=full_env, close_fds=True)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, close_fds=True
+        )
     except OSError as exc:
         result["error"] = "%s: %s" % (argv[0], exc.strerror or exc)
         result["seconds"] = time.time() - start
@@ -81,7 +81,7 @@ def command_facts(name):
     return fact
 
 
-IMPORTS = r'''
+IMPORTS = r"""
 import json, sys, traceback
 cfg = json.loads(sys.argv[1])
 out = {"packages": {}, "paddle": None, "py_paddle_init": None, "computation": None}
@@ -133,7 +133,7 @@ if cfg["computation"]:
         out["computation"] = {"ok": False,
                               "error": traceback.format_exc().strip().splitlines()[-1]}
 sys.stdout.write("\n" + json.dumps(out) + "\n")
-'''
+"""
 
 
 def python_child(script, arg, timeout, env):
@@ -176,6 +176,7 @@ def source_facts(dirs, markers, limit=2000):
 
 def python_headers():
     import sysconfig
+
     inc = sysconfig.get_paths().get("include") or ""
     header = os.path.join(inc, "Python.h")
     return {"include": inc, "python_h": os.path.exists(header)}
@@ -210,15 +211,21 @@ def main():
                 holder["value"] = fn(*args)
             except Exception as exc:  # a probe bug must not hide the other facts
                 holder["value"] = {"error": "probe: %s: %s" % (type(exc).__name__, exc)}
+
         t = threading.Thread(target=target)
         t.daemon = True
         t.start()
         jobs[key] = (t, holder)
 
     job("launcher_runs", launcher_runs, cfg, env)
-    job("imports", python_child, IMPORTS,
-        {"packages": cfg["packages"], "py_paddle_init": cfg["py_paddle_init"],
-         "computation": cfg["computation"]}, timeout, env)
+    job(
+        "imports",
+        python_child,
+        IMPORTS,
+        {"packages": cfg["packages"], "py_paddle_init": cfg["py_paddle_init"], "computation": cfg["computation"]},
+        timeout,
+        env,
+    )
     if cfg.get("demo_train"):
         job("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
     if cfg.get("devel"):

@@ -1,0 +1,142 @@
+"""Fixtures of the benchmarks: one measurement per variant and kind, shared by its tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paddle_verify import netbench
+from paddle_verify.agents import default_cache
+from paddle_verify.benchrun import BenchLog, Comparison, CpuSettings, NetSettings, measure_cpu, measure_network
+from paddle_verify.engine import EngineError, Session
+from paddle_verify.manifest import Variant
+
+
+@pytest.fixture(scope="session")
+def bench_log(pytestconfig: pytest.Config) -> Generator[BenchLog, None, None]:
+    """Every comparison of the run; written to reports/ (JSON and one SVG per group) at the end."""
+    log = BenchLog(Path(pytestconfig.invocation_params.dir, pytestconfig.getoption("--report-dir")))
+    yield log
+    for path in log.write():
+        pytestconfig.stash.setdefault(WRITTEN, []).append(str(path))
+
+
+WRITTEN = pytest.StashKey[list[str]]()
+
+
+def _cache(config: pytest.Config) -> Path:
+    given = config.getoption("--rootfs-cache")
+    return Path(given) if given else default_cache()
+
+
+@pytest.fixture(scope="session")
+def cpu_results(
+    docker_session: Session, bench_log: BenchLog, pytestconfig: pytest.Config
+) -> Callable[[Variant], dict[str, Comparison]]:
+    """``cpu_results(variant)``: the interleaved CPU comparison of each workload (measured once)."""
+    settings = CpuSettings(
+        rounds=pytestconfig.getoption("--bench-rounds"),
+        threshold=pytestconfig.getoption("--threshold") / 100,
+        cpus=pytestconfig.getoption("--bench-cpus"),
+    )
+    done: dict[str, dict[str, Comparison] | str] = {}
+
+    def get(variant: Variant) -> dict[str, Comparison]:
+        if variant.name not in done:
+            try:
+                done[variant.name] = measure_cpu(docker_session, variant, bench_log, _cache(pytestconfig), settings)
+            except EngineError as exc:
+                done[variant.name] = str(exc)
+        result = done[variant.name]
+        if isinstance(result, str):
+            pytest.fail(result)
+        return result
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def net_results(
+    docker_session: Session, bench_log: BenchLog, pytestconfig: pytest.Config
+) -> Callable[[Variant], list[netbench.PathSamples]]:
+    settings = NetSettings(threshold=pytestconfig.getoption("--threshold") / 100)
+    done: dict[str, list[netbench.PathSamples] | str] = {}
+
+    def get(variant: Variant) -> list[netbench.PathSamples]:
+        if variant.name not in done:
+            try:
+                done[variant.name] = measure_network(docker_session, variant, bench_log, _cache(pytestconfig), settings)
+            except EngineError as exc:
+                done[variant.name] = str(exc)
+        result = done[variant.name]
+        if isinstance(result, str):
+            pytest.fail(result)
+        return result
+
+    return get
+
+
+class Replay:
+    """Feeds durations measured elsewhere (by the agents) into pytest-benchmark.
+
+    pytest-benchmark has no public API for that; its timer is swapped for a
+    clock that advances by exactly one recorded duration per call of ``step``.
+    """
+
+    def __init__(self, durations: list[float]) -> None:
+        self.durations = durations
+        self.now = 0.0
+        self.i = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def step(self) -> None:
+        self.now += self.durations[self.i]
+        self.i += 1
+
+
+@pytest.fixture
+def replay() -> Callable[[Any, list[float], str, dict[str, Any]], None]:
+    def feed(benchmark: Any, durations: list[float], group: str, extra: dict[str, Any]) -> None:
+        benchmark.group = group
+        benchmark.extra_info.update(extra)
+        r = Replay(durations)
+        benchmark._timer = r.clock
+        benchmark.pedantic(r.step, rounds=len(durations), iterations=1, warmup_rounds=0)
+
+    return feed
+
+
+@pytest.fixture
+def gate() -> Callable[[Variant, Comparison], None]:
+    """``gate(variant, comparison)``: pass, fail, or report as unstable (a skip with its reason)."""
+    return _gate
+
+
+def _gate(variant: Variant, comp: Comparison) -> None:
+    if comp.error:
+        pytest.fail(f"{variant.name}: {comp.group}: {comp.error}")
+    assert comp.verdict is not None
+    text = f"{variant.name}: {comp.group}: {comp.verdict.describe(comp.a_name, comp.b_name)}"
+    ctx = comp.context
+    why = ""
+    if "differs" in ctx:
+        why = "; differs: " + (
+            ", ".join(f"{k} bare={ctx['bare_metal'][k]!r} container={ctx['container'][k]!r}" for k in ctx["differs"])
+            or "nothing"
+        )
+    elif "path" in ctx:
+        why = f"; path: {ctx['path']}"
+    if comp.verdict.outcome == "unstable":
+        pytest.skip(f"UNSTABLE measurement, no verdict: {text}{why}")
+    assert comp.verdict.outcome == "pass", f"container slower than allowed: {text}{why}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    written = config.stash.get(WRITTEN, [])
+    if written:
+        terminalreporter.write_line(f"benchmark results: {written[0]} and {len(written) - 1} plot(s)")

@@ -1,0 +1,38 @@
+"""CPU compute in the container is "not seriously affected": container vs bare metal, same bits."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from paddle_verify.benchrun import CPU_WORKLOADS, Comparison
+from paddle_verify.manifest import Variant
+
+pytestmark = pytest.mark.flavour("cpu")
+
+
+@pytest.mark.parametrize("workload", CPU_WORKLOADS)
+@pytest.mark.parametrize("place", ["bare-metal", "container"])
+def test_cpu_compute(
+    benchmark: Any,
+    variant: Variant,
+    workload: str,
+    place: str,
+    cpu_results: Callable[[Variant], dict[str, Comparison]],
+    replay: Callable[..., None],
+) -> None:
+    comp = cpu_results(variant)[workload]
+    if comp.error:
+        pytest.fail(f"{variant.name}: {workload}: {comp.error}")
+    samples = comp.a if place == "bare-metal" else comp.b
+    replay(benchmark, samples, comp.group, {"place": place, "context": comp.context})
+
+
+@pytest.mark.parametrize("workload", CPU_WORKLOADS)
+def test_cpu_overhead_within_threshold(
+    variant: Variant,
+    workload: str,
+    cpu_results: Callable[[Variant], dict[str, Comparison]],
+    gate: Callable[[Variant, Comparison], None],
+) -> None:
+    gate(variant, cpu_results(variant)[workload])

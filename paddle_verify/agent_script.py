@@ -1,0 +1,151 @@
+# The benchmark agent: runs in the image's Python, once in the container and
+# once on bare metal (chroot into the image's own files), and answers one JSON
+# request per line on stdin with one JSON line on stdout:
+#   {"op": "context"}                      -> what explains a gap (seccomp, SSBD, quota, cpuset)
+#   {"op": "prepare", "workload": W}       -> imports and warms up W (not timed)
+#   {"op": "round", "workload": W, "n": N} -> {"seconds": S}: N units of W, timed here
+#   {"op": "sustain", "workload": W, "n": N, "seconds": T} -> {"wall": ..., "cpu": ...}
+# Only the workload is timed: not the process start, not the exec, not the pipe.
+import gc
+import json
+import os
+import sys
+import time
+
+STATE = {}
+
+
+def _read(path):
+    try:
+        with open(path) as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
+
+
+def context():
+    status = _read("/proc/self/status") or ""
+    fields = {}
+    for line in status.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("Seccomp", "Seccomp_filters", "Speculation_Store_Bypass", "Cpus_allowed_list", "NoNewPrivs"):
+            fields[key] = value.strip()
+    cgroup = "/"
+    for line in (_read("/proc/self/cgroup") or "").splitlines():
+        if line.startswith("0::"):
+            cgroup = line[3:] or "/"
+    base = "/sys/fs/cgroup" + (cgroup if cgroup != "/" else "")
+    cpu_max = _read(base + "/cpu.max") or _read("/sys/fs/cgroup/cpu.max")
+    if cpu_max is None:  # cgroup v1
+        quota = _read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        period = _read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        cpu_max = "%s %s" % (quota, period) if quota else None
+    return {
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "seccomp": fields.get("Seccomp"),
+        "speculation_store_bypass": fields.get("Speculation_Store_Bypass"),
+        "no_new_privs": fields.get("NoNewPrivs"),
+        "cpus_allowed": fields.get("Cpus_allowed_list"),
+        "cgroup": cgroup,
+        "cpu_max": cpu_max,
+        "cpuset": _read(base + "/cpuset.cpus.effective") or _read("/sys/fs/cgroup/cpuset.cpus.effective"),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "in_container": os.path.exists("/.dockerenv"),
+    }
+
+
+def interp(n):
+    # Pure interpreter work: what seccomp/SSBD slows.
+    total = 0
+    for i in range(n * 20000):
+        total += (i * i) % 7
+    return total
+
+
+def _paddle():
+    if "paddle" not in STATE:
+        import paddle
+
+        paddle.set_device("cpu")
+        paddle.seed(0)
+        STATE["paddle"] = paddle
+    return STATE["paddle"]
+
+
+def matmul(n):
+    paddle = _paddle()
+    if "a" not in STATE:
+        STATE["a"] = paddle.rand([256, 256], dtype="float32")
+    a = STATE["a"]
+    for _ in range(n):
+        c = paddle.matmul(a, a)
+    return float(c[0, 0].numpy())
+
+
+def train(n):
+    paddle = _paddle()
+    if "model" not in STATE:
+        STATE["model"] = paddle.nn.Sequential(paddle.nn.Linear(64, 128), paddle.nn.ReLU(), paddle.nn.Linear(128, 10))
+        STATE["opt"] = paddle.optimizer.SGD(learning_rate=0.01, parameters=STATE["model"].parameters())
+        STATE["x"] = paddle.rand([64, 64], dtype="float32")
+        STATE["y"] = paddle.randint(0, 10, [64, 1])
+    model, opt = STATE["model"], STATE["opt"]
+    for _ in range(n):
+        loss = paddle.nn.functional.cross_entropy(model(STATE["x"]), STATE["y"])
+        loss.backward()
+        opt.step()
+        opt.clear_grad()
+    return float(loss.numpy())
+
+
+WORKLOADS = {"interp": interp, "matmul": matmul, "train": train}
+
+
+def main():
+    out = sys.stdout
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        try:
+            op = req["op"]
+            if op == "context":
+                reply = context()
+            elif op == "prepare":
+                WORKLOADS[req["workload"]](1)
+                gc.collect()
+                if hasattr(gc, "freeze"):  # what is alive now is never scanned again: cheap collections
+                    gc.freeze()
+                reply = {"ok": True}
+            elif op == "round":
+                fn, n = WORKLOADS[req["workload"]], int(req["n"])
+                gc.collect()  # the collector runs between rounds, not in one of them at random
+                gc.disable()
+                try:
+                    start = time.perf_counter()
+                    fn(n)
+                    reply = {"seconds": time.perf_counter() - start}
+                finally:
+                    gc.enable()
+            elif op == "sustain":
+                # Busy for `seconds` without a pause: wall vs CPU time shows the
+                # waits a CPU quota or a shared cpuset impose on sustained work.
+                fn, n, seconds = WORKLOADS[req["workload"]], int(req["n"]), float(req["seconds"])
+                wall0, cpu0 = time.perf_counter(), time.process_time()
+                while time.perf_counter() - wall0 < seconds:
+                    fn(n)
+                reply = {"wall": time.perf_counter() - wall0, "cpu": time.process_time() - cpu0}
+            elif op == "quit":
+                break
+            else:
+                reply = {"error": "unknown op %r" % op}
+        except Exception as exc:  # reported to the host, which fails the benchmark with it
+            reply = {"error": "%s: %s" % (type(exc).__name__, exc)}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

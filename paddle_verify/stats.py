@@ -1,0 +1,132 @@
+"""Statistics of an A/B benchmark: medians, the ratio's confidence interval, a verdict.
+
+A is bare metal, B the container. Two things are measured, because on a shared
+machine no single measurement gets both right:
+
+1. **Speed**, in short rounds interleaved A B, B A, A B, ... Adjacent rounds
+   share the machine's state (its speed here drifts by +-25% over tenths of a
+   second), so the ratio of each adjacent pair b_i/a_i is precise even when
+   the rounds themselves are not. The speed ratio is the median of the pair
+   ratios.
+2. **Stalls under sustained load**, in long blocks (A, B, A, B, each seconds
+   long): wall time over CPU time of the block. A CPU quota (``--cpus``) or a
+   busier cpuset shows here, and only here: a process that runs in short bursts
+   never exhausts its quota. Speed noise cancels, as it slows wall and CPU time alike.
+
+The ratio container/bare metal is speed ratio x stall ratio; its 95% interval
+comes from a bootstrap over the pairs and the blocks. The gate fails when the
+container is slower by more than the threshold and the interval excludes it
+(the interval already carries the noise). Otherwise, a measurement whose pair
+ratios' robust spread (IQR/1.349 over the median, so that the machine's
+occasional long stalls do not count) exceeds 10% is *unstable*: neither a pass
+nor a fail. Else it passes.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+UNSTABLE_SPREAD = 0.10
+BOOTSTRAP = 2000
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), linear between closest ranks."""
+    ordered = sorted(samples)
+    if not ordered:
+        raise ValueError("no samples")
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def spread(samples: Sequence[float]) -> float:
+    """Robust spread: IQR/1.349 (the standard deviation, for normal data) over the median."""
+    if len(samples) < 4:
+        return 0.0
+    med = statistics.median(samples)
+    return (percentile(samples, 75) - percentile(samples, 25)) / 1.349 / med if med else float("inf")
+
+
+def pair_ratios(a: Sequence[float], b: Sequence[float]) -> list[float]:
+    if len(a) != len(b) or not a:
+        raise ValueError("need the same number of A and B rounds, at least one")
+    return [y / x for x, y in zip(a, b, strict=True)]
+
+
+def stall_factor(walls: Sequence[float], cpus: Sequence[float]) -> float:
+    """Wall time over CPU time of sustained blocks (1.0: never waited for a CPU)."""
+    return sum(walls) / sum(cpus)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer for one comparison where bigger B means slower."""
+
+    outcome: str  # "pass", "fail" or "unstable"
+    ratio: float
+    low: float
+    high: float
+    threshold: float
+    spread: float
+    speed_ratio: float
+    stall_ratio: float
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width, relative to the ratio."""
+        return (self.high - self.low) / 2 / self.ratio
+
+    def describe(self, a_name: str = "bare metal", b_name: str = "container") -> str:
+        slower = (self.ratio - 1) * 100
+        return (
+            f"{b_name}/{a_name} = {self.ratio:.3f} (95% CI {self.low:.3f}-{self.high:.3f}; "
+            f"{'slower' if slower >= 0 else 'faster'} by {abs(slower):.1f}%, threshold {self.threshold * 100:.0f}%; "
+            f"speed {self.speed_ratio:.3f} x stalls {self.stall_ratio:.3f}; spread {self.spread * 100:.1f}%)"
+        )
+
+
+def verdict(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    threshold: float = 0.05,
+    stalls_a: Sequence[tuple[float, float]] = (),
+    stalls_b: Sequence[tuple[float, float]] = (),
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> Verdict:
+    """Fail when B is slower than A by more than ``threshold`` and the interval excludes it.
+
+    ``a``/``b``: interleaved round durations (or any measure where bigger is
+    worse). ``stalls_a``/``stalls_b``: (wall, cpu) of sustained blocks, if measured.
+    """
+    ratios = pair_ratios(a, b)
+    speed = statistics.median(ratios)
+    stall = 1.0
+    if stalls_a and stalls_b:
+        stall = stall_factor(*zip(*stalls_b, strict=True)) / stall_factor(*zip(*stalls_a, strict=True))
+    rng = random.Random(seed)
+    n = len(ratios)
+    boot = []
+    for _ in range(BOOTSTRAP):
+        s = statistics.median(ratios[rng.randrange(n)] for _ in range(n))
+        if stalls_a and stalls_b:
+            sa = [stalls_a[rng.randrange(len(stalls_a))] for _ in stalls_a]
+            sb = [stalls_b[rng.randrange(len(stalls_b))] for _ in stalls_b]
+            s *= stall_factor(*zip(*sb, strict=True)) / stall_factor(*zip(*sa, strict=True))
+        boot.append(s)
+    tail = (1 - confidence) / 2 * 100
+    ratio, low, high = speed * stall, percentile(boot, tail), percentile(boot, 100 - tail)
+    sp = spread(ratios)
+    if ratio > 1 + threshold and low > 1 + threshold:
+        outcome = "fail"  # the interval, which already carries the noise, excludes the threshold
+    elif sp > UNSTABLE_SPREAD:
+        outcome = "unstable"  # no fail shown, and too noisy to call it a pass
+    else:
+        outcome = "pass"
+    return Verdict(outcome, ratio, low, high, threshold, sp, speed, stall)

@@ -1,0 +1,95 @@
+"""The benchmark verdict on synthetic data: pass, fail, unstable, and what stalls add."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from paddle_verify import svgplot
+from paddle_verify.stats import percentile, spread, verdict
+
+
+def noisy(n: int, centre: float, rel: float, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [centre * (1 + rng.gauss(0, rel)) for _ in range(n)]
+
+
+def drifting_pairs(n: int, slowdown: float, seed: int) -> tuple[list[float], list[float]]:
+    """The machine's speed drifts by +-25% between pairs; within a pair it holds."""
+    rng = random.Random(seed)
+    a, b = [], []
+    for _ in range(n):
+        speed = rng.uniform(0.75, 1.25)
+        a.append(0.02 * speed * (1 + rng.gauss(0, 0.01)))
+        b.append(0.02 * speed * slowdown * (1 + rng.gauss(0, 0.01)))
+    return a, b
+
+
+def test_percentile_and_spread() -> None:
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([5], 99) == 5
+    assert spread([1.0] * 10) == 0
+    with pytest.raises(ValueError, match="no samples"):
+        percentile([], 50)
+
+
+def test_equal_sides_pass_with_a_tight_interval() -> None:
+    a, b = drifting_pairs(120, 1.0, seed=1)
+    v = verdict(a, b, threshold=0.05)
+    assert v.outcome == "pass"
+    assert v.low < 1 < v.high
+    assert v.half_width < 0.01  # pairing cancels the drift
+
+
+def test_a_slow_container_fails() -> None:
+    a, b = drifting_pairs(120, 1.10, seed=2)
+    v = verdict(a, b, threshold=0.05)
+    assert v.outcome == "fail"
+    assert v.low > 1.05
+    assert "slower by 9.8%" in v.describe()
+
+
+def test_a_slowdown_inside_the_threshold_passes() -> None:
+    a, b = drifting_pairs(120, 1.03, seed=3)
+    assert verdict(a, b, threshold=0.05).outcome == "pass"
+    assert verdict(a, b, threshold=0.01).outcome == "fail"
+
+
+def test_an_interval_that_reaches_the_threshold_is_no_fail() -> None:
+    a = noisy(12, 1.0, 0.04, seed=4)
+    b = [x * 1.06 * (1 + 0.06 * (-1) ** i) for i, x in enumerate(a)]
+    v = verdict(a, b, threshold=0.05)
+    assert v.low <= 1.05
+    assert v.outcome == "pass"
+
+
+def test_scattered_pairs_are_unstable_not_pass() -> None:
+    a = noisy(60, 1.0, 0.01, seed=5)
+    b = noisy(60, 1.0, 0.3, seed=6)
+    assert verdict(a, b).outcome == "unstable"
+
+
+def test_a_clear_slowdown_fails_even_when_scattered() -> None:
+    a = noisy(60, 1.0, 0.01, seed=5)
+    b = noisy(60, 1.8, 0.2, seed=6)
+    v = verdict(a, b)
+    assert v.spread > 0.1
+    assert v.outcome == "fail"
+
+
+def test_stalls_under_sustained_load_count() -> None:
+    a, b = drifting_pairs(120, 1.0, seed=7)
+    quota = [(1.09, 1.0), (1.10, 1.0), (1.085, 1.0)]  # wall, cpu: a 0.9-CPU quota
+    free = [(1.0, 1.0), (1.001, 1.0), (1.0, 1.0)]
+    v = verdict(a, b, stalls_a=free, stalls_b=quota)
+    assert v.outcome == "fail"
+    assert v.stall_ratio == pytest.approx(1.09, abs=0.01)
+    assert v.ratio == pytest.approx(v.speed_ratio * v.stall_ratio)
+
+
+def test_svg_plot_has_every_sample() -> None:
+    svg = svgplot.distributions("g", "s", [("bare metal", [1.0, 1.1, 1.2]), ("container", [1.0, 1.3])], "sub")
+    assert svg.startswith("<svg")
+    assert svg.count("<circle") == 5
+    assert "container (median 1.15, n=2)" in svg
