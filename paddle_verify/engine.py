@@ -150,11 +150,15 @@ class Session:
         with self._lock:
             self._cleanup = [c for c in self._cleanup if c[1] != ident]
 
-    def create_container(self, image: str, *, variant: str, purpose: str, **kwargs: Any) -> Container:
+    def create_container(
+        self, image: str, *, variant: str, purpose: str, name: str | None = None, **kwargs: Any
+    ) -> Container:
         """Create (not start) a labelled container and register its removal at once."""
         labels = {**kwargs.pop("labels", {}), **self.labels(variant, purpose)}
         try:
-            container = self.client.containers.create(image, name=self.name(variant, purpose), labels=labels, **kwargs)
+            container = self.client.containers.create(
+                image, name=name or self.name(variant, purpose), labels=labels, **kwargs
+            )
         except docker.errors.ImageNotFound:
             raise EngineError(f"{variant}: image {image} is not present") from None
         except docker.errors.APIError as exc:

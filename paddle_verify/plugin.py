@@ -150,6 +150,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="benchmarks: where images are exported for the bare-metal side (default: ~/.cache/paddle-verify/rootfs)",
     )
     group.addoption(
+        "--release",
+        action="store_true",
+        default=False,
+        help="release gating: security findings (SSH image) fail instead of warning",
+    )
+    group.addoption(
+        "--ssh-password",
+        default=None,
+        metavar="PASSWORD",
+        help="root password of the SSH image's containers (default: random per session)",
+    )
+    group.addoption(
+        "--ssh-bind",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address the SSH container's port is published on (default: 127.0.0.1)",
+    )
+    group.addoption(
         "--report-dir",
         default="reports",
         metavar="DIR",
@@ -197,6 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "contract(field): check only variants whose contract sets FIELD (e.g. demo.train)"
     )
+    config.addinivalue_line("markers", "ssh: the install page's SSH image (build, run, log in, stop, remove; security)")
     manifest, selected = select(config)
     config.stash[MANIFEST_KEY] = manifest
     config.stash[SELECTED_KEY] = selected
