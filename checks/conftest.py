@@ -1,16 +1,18 @@
-"""Fixtures of the SSH checks: the SSH image, the running paddle_ssh_machine, findings."""
+"""Fixtures of the SSH checks: the SSH facts of each variant (gathered concurrently), findings."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import secrets
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from pathlib import Path
 
 import pytest
 
-from paddle_verify.engine import EngineError, Session
+from paddle_verify.engine import Session
 from paddle_verify.manifest import Variant
-from paddle_verify.ssh import SecurityFinding, SshMachine, build_ssh_image, run_ssh_machine, wait_banner
+from paddle_verify.ssh import SSH_DIR, SecurityFinding, SshFacts, gather
 
 
 @pytest.fixture(scope="session")
@@ -21,49 +23,31 @@ def ssh_password(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def ssh_images(docker_session: Session) -> Callable[[Variant], str]:
-    """``ssh_images(variant)``: the SSH image built on the variant's image (built once, then reused)."""
-    built: dict[str, str] = {}
+def ssh_facts(
+    docker_session: Session, selected_variants: list[Variant], ssh_password: str, pytestconfig: pytest.Config
+) -> Generator[Callable[[Variant], SshFacts], None, None]:
+    """``ssh_facts(variant)``: build, run, log in, probe, stop and remove, for every variant at once."""
+    given = pytestconfig.getoption("--ssh-context")
+    context = Path(pytestconfig.invocation_params.dir, given) if given else SSH_DIR
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(selected_variants)))
+    bind, timeout = pytestconfig.getoption("--ssh-bind"), pytestconfig.getoption("--exec-timeout")
+    futures = {
+        v.name: pool.submit(
+            gather, docker_session, v, password=ssh_password, bind=bind, timeout=timeout, context=context
+        )
+        for v in selected_variants
+    }
+    try:
+        yield lambda variant: futures[variant.name].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
-    def get(variant: Variant) -> str:
-        if variant.name not in built:
-            try:
-                built[variant.name] = build_ssh_image(docker_session, variant.image, variant=variant.name)
-            except EngineError as exc:
-                built[variant.name] = f"ERROR {exc}"
-        tag = built[variant.name]
-        if tag.startswith("ERROR "):
-            pytest.fail(tag[6:])
-        return tag
 
-    return get
-
-
-@pytest.fixture(scope="session")
-def ssh_machines(
-    docker_session: Session, ssh_images: Callable[[Variant], str], ssh_password: str, pytestconfig: pytest.Config
-) -> Callable[[Variant], SshMachine]:
-    """``ssh_machines(variant)``: a running paddle_ssh_machine whose sshd answered (one per variant)."""
-    machines: dict[str, SshMachine | str] = {}
-
-    def get(variant: Variant) -> SshMachine:
-        if variant.name not in machines:
-            image = ssh_images(variant)
-            try:
-                machine = run_ssh_machine(
-                    docker_session, image, variant=variant.name, password=ssh_password,
-                    bind=pytestconfig.getoption("--ssh-bind"),
-                )  # fmt: skip
-                machine.banner = wait_banner(machine.host, machine.port, pytestconfig.getoption("--exec-timeout"))
-                machines[variant.name] = machine
-            except (EngineError, TimeoutError) as exc:
-                machines[variant.name] = f"{variant.name}: {exc}"
-        got = machines[variant.name]
-        if isinstance(got, str):
-            pytest.fail(got)
-        return got
-
-    return get
+@pytest.fixture(scope="session", autouse=True)
+def _start_ssh_early(request: pytest.FixtureRequest) -> None:
+    """Start the SSH gathering with the session when SSH checks were selected: it overlaps the others."""
+    if any(item.get_closest_marker("ssh") for item in request.session.items):
+        request.getfixturevalue("ssh_facts")
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from .stats import Verdict, spread, verdict
 
 CPU_WORKLOADS = ("interp", "matmul", "train")
 ROUND_SCALE = {"train": 2}
-KEEP_ALIVE = {"entrypoint": ["sleep"], "command": ["infinity"]}
+KEEP_ALIVE: dict[str, Any] = {"entrypoint": ["sleep"], "command": ["infinity"]}
 
 
 @dataclass

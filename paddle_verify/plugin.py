@@ -162,6 +162,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="root password of the SSH image's containers (default: random per session)",
     )
     group.addoption(
+        "--ssh-context",
+        default=None,
+        metavar="DIR",
+        help="build context of the SSH image, Dockerfile with a BASE argument (default: images/ssh)",
+    )
+    group.addoption(
         "--ssh-bind",
         default="127.0.0.1",
         metavar="ADDR",

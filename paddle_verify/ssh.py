@@ -7,12 +7,14 @@ removed like every other; the password is random per session unless given.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import io
 import re
 import socket
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,8 @@ import docker.errors
 import paramiko
 from docker.models.containers import Container
 
-from .engine import LABEL_SUITE, SUITE, EngineError, Session, cid, daemon_error
+from .engine import LABEL_SUITE, SUITE, EngineError, Session, cid, container_state, daemon_error
+from .manifest import Variant
 
 SSH_DIR = Path(__file__).resolve().parent.parent / "images" / "ssh"
 SEED_NAME = "paddle_ssh_machine"
@@ -132,16 +135,24 @@ def run_ssh_machine(
     if port is None:
         port = SEED_PORT if port_free(bind, SEED_PORT) else 0
     name = f"{SEED_NAME}_{session.id}_{variant}" if seed_name else session.name(variant, "ssh")
-    container = session.create_container(
-        image,
-        variant=variant,
-        purpose="ssh",
-        name=name,
-        detach=True,
-        environment={"ROOT_PASSWORD": password},
-        ports={"22/tcp": (bind, port or None)},
-    )
-    session.start_container(container, variant=variant)
+    while True:
+        container = session.create_container(
+            image,
+            variant=variant,
+            purpose="ssh",
+            name=name,
+            detach=True,
+            environment={"ROOT_PASSWORD": password},
+            ports={"22/tcp": (bind, port or None)},
+        )
+        try:
+            session.start_container(container, variant=variant)
+            break
+        except EngineError as exc:
+            # Another machine took 8022 between the look and the start: any free port will do.
+            if port == 0 or "already allocated" not in str(exc):
+                raise
+            port = 0
     container.reload()
     bindings = container.attrs["NetworkSettings"]["Ports"].get("22/tcp") or []
     if not bindings:
@@ -150,12 +161,18 @@ def run_ssh_machine(
     return SshMachine(container, name, host, int(bindings[0]["HostPort"]), bind, password, bindings=bindings)
 
 
-def wait_banner(host: str, port: int, deadline_s: float) -> str:
-    """Read the server's first line until it is an ``SSH-2.0-`` banner, or the deadline passes."""
+def wait_banner(host: str, port: int, deadline_s: float, gone: Callable[[], str | None] | None = None) -> str:
+    """Read the server's first line until it is an ``SSH-2.0-`` banner, or the deadline passes.
+
+    ``gone()`` says why the server can no longer answer (its container exited), to stop early.
+    """
     deadline = time.monotonic() + deadline_s
     last = "no answer"
     delay = 0.02
     while time.monotonic() < deadline:
+        why = gone() if gone else None
+        if why:
+            raise TimeoutError(f"no SSH-2.0 banner on {host}:{port}: {why}")
         try:
             with socket.create_connection((host, port), timeout=max(0.1, deadline - time.monotonic())) as s:
                 s.settimeout(max(0.1, deadline - time.monotonic()))
@@ -173,7 +190,7 @@ def wait_banner(host: str, port: int, deadline_s: float) -> str:
 
 def login(host: str, port: int, user: str, password: str, timeout: float = 10) -> paramiko.SSHClient:
     client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # noqa: S507 - a container this test started
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     client.connect(
         host,
         port=port,
@@ -204,7 +221,22 @@ def run_over_ssh(client: paramiko.SSHClient, command: str, timeout: float) -> tu
 
 
 def host_key(host: str, port: int, timeout: float = 10) -> str:
-    """The server's host key fingerprint (SHA-256), from a key exchange without login."""
+    """The server's host key fingerprint (SHA-256), from a key exchange without login.
+
+    sshd drops some new connections while others are still unauthenticated
+    (MaxStartups): a dropped exchange is tried again until the deadline.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _host_key_once(host, port, max(1.0, deadline - time.monotonic()))
+        except (paramiko.SSHException, EOFError, OSError):
+            if time.monotonic() + 0.2 > deadline:
+                raise
+            time.sleep(0.2)  # bounded by the deadline above
+
+
+def _host_key_once(host: str, port: int, timeout: float) -> str:
     sock = socket.create_connection((host, port), timeout=timeout)
     transport = paramiko.Transport(sock)
     try:
@@ -227,6 +259,19 @@ def history_secrets(client: docker.DockerClient, image: str) -> list[str]:
     return found
 
 
+def exited(container: Container) -> Callable[[], str | None]:
+    """For :func:`wait_banner`: why the container cannot answer any more, if it stopped."""
+
+    def why() -> str | None:
+        state = container_state(container)
+        if state["status"] in ("exited", "dead"):
+            logs = state["logs"].strip().replace("\n", " | ")[-300:]
+            return f"the container exited with code {state['exit_code']}; last log lines: {logs or '(none)'}"
+        return None
+
+    return why
+
+
 def writable_layer(container: Container) -> str | None:
     """The container's writable layer on the engine's disk (overlay2), if the engine says."""
     data: dict[str, Any] = (container.attrs.get("GraphDriver") or {}).get("Data") or {}
@@ -242,3 +287,98 @@ def stop_and_remove(session: Session, machine: SshMachine, *, timeout: int = 10)
     except docker.errors.APIError as exc:
         raise EngineError(f"{machine.name}: stop/rm failed: {daemon_error(exc)}") from None
     session.forget(cid(machine.container))
+
+
+# --- gathering ----------------------------------------------------------------------
+
+
+@dataclass
+class SshFacts:
+    """Everything the SSH checks assert on, for one variant (gathered concurrently)."""
+
+    variant: str
+    image: str | None = None
+    error: str | None = None  # the image did not build, or the machine never answered
+    machine: SshMachine | None = None
+    login_error: str | None = None
+    over_ssh: tuple[int, str, str] | None = None
+    root_password_accepted: bool | None = None
+    guessed: list[str] = field(default_factory=list)
+    host_keys: tuple[str, str] | None = None
+    host_key_error: str | None = None
+    history: list[str] = field(default_factory=list)
+    removed: bool | None = None
+    layer: str | None = None
+    layer_left: bool | None = None
+    lifecycle_error: str | None = None
+
+    def need(self) -> SshMachine:
+        if self.machine is None:
+            raise AssertionError(self.error or f"{self.variant}: no SSH machine")
+        return self.machine
+
+
+def gather(
+    session: Session,
+    variant: Variant,
+    *,
+    password: str,
+    bind: str,
+    timeout: float,
+    context: Path = SSH_DIR,
+) -> SshFacts:
+    """Build, run, log in, probe, stop and remove: the facts of the SSH checks of one variant."""
+    facts = SshFacts(variant.name)
+    try:
+        facts.image = build_ssh_image(session, variant.image, variant=variant.name, dockerfile_dir=context)
+        facts.history = history_secrets(session.client, facts.image)
+        machine = run_ssh_machine(session, facts.image, variant=variant.name, password=password, bind=bind)
+        machine.banner = wait_banner(machine.host, machine.port, timeout, exited(machine.container))
+        facts.machine = machine
+    except (EngineError, TimeoutError) as exc:
+        facts.error = str(exc) if str(exc).startswith(f"{variant.name}:") else f"{variant.name}: {exc}"
+        return facts
+    # A second machine, for the host keys and the page's `docker stop` + `docker rm`.
+    second: SshMachine | None = None
+    try:
+        second = run_ssh_machine(session, facts.image, variant=variant.name, password=password, port=0, seed_name=False)
+        wait_banner(second.host, second.port, timeout, exited(second.container))
+        facts.host_keys = (host_key(machine.host, machine.port), host_key(second.host, second.port))
+    except (EngineError, TimeoutError, paramiko.SSHException, OSError) as exc:
+        facts.host_key_error = f"{variant.name}: {exc}"
+    env = " ".join(f"{k}={v}" for k, v in variant.runtime.env.items())
+    try:
+        with login(machine.host, machine.port, "root", password, timeout) as client:
+            facts.over_ssh = run_over_ssh(client, f"{env} {variant.runtime.launcher} version", timeout)
+        facts.root_password_accepted = True
+    except paramiko.AuthenticationException as exc:
+        facts.login_error = f"ssh -p {machine.port} root@{machine.host}: {exc}"
+        facts.root_password_accepted = False
+    except (paramiko.SSHException, OSError) as exc:
+        facts.login_error = f"ssh -p {machine.port} root@{machine.host}: {exc}"
+    # Failed logins are slowed by PAM (~2 s each): try the well-known passwords side by side.
+    with concurrent.futures.ThreadPoolExecutor(len(WELL_KNOWN)) as pool:
+        tries = list(pool.map(lambda pw: _accepts(machine, pw, timeout), WELL_KNOWN))
+    facts.guessed = [pw for pw, ok in zip(WELL_KNOWN, tries, strict=True) if ok]
+    if second is not None:
+        try:
+            second.container.reload()
+            facts.layer = writable_layer(second.container)
+            stop_and_remove(session, second)
+            try:
+                session.client.containers.get(second.name)
+                facts.removed = False
+            except docker.errors.NotFound:
+                facts.removed = True
+            if facts.layer is not None and Path(facts.layer).parent.is_dir():
+                facts.layer_left = Path(facts.layer).exists()
+        except EngineError as exc:
+            facts.lifecycle_error = str(exc)
+    return facts
+
+
+def _accepts(machine: SshMachine, password: str, timeout: float) -> bool:
+    try:
+        return password_accepted(machine.host, machine.port, "root", password, timeout)
+    except (paramiko.SSHException, OSError):
+        return False
