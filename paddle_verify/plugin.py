@@ -304,6 +304,7 @@ def docker_session(pytestconfig: pytest.Config) -> Generator[Session, None, None
     session = Session(client)
     swept = session.sweep_dead()
     pytestconfig.stash[RECORDER_KEY].note("swept", swept)
+    pytestconfig.stash[RECORDER_KEY].note("session", session.id)
     try:
         yield session
     finally:

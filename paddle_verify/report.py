@@ -69,7 +69,7 @@ class Recorder:
             )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.enabled or not self.rows:
+        if not self.enabled or not (self.rows or self.notes):
             return
         self.report_dir.mkdir(parents=True, exist_ok=True)
         summary = {

@@ -22,7 +22,7 @@ import docker
 import docker.errors
 import pytest
 
-from paddle_verify.engine import LABEL_SESSION, LABEL_SUITE, SUITE, DaemonUnreachable, connect
+from paddle_verify.engine import LABEL_SESSION, LABEL_SUITE, SUITE, DaemonUnreachable, connect, leftovers
 
 pytest_plugins = ["pytester"]
 
@@ -127,6 +127,11 @@ class InnerRun:
 
     def failed(self) -> set[str]:
         return {k for k, v in self.outcomes().items() if v in ("failed", "error")}
+
+    def leftovers(self, client: docker.DockerClient) -> list[str]:
+        """What the inner run's session left on the engine (other sessions are not looked at)."""
+        assert self.summary is not None
+        return leftovers(client, self.summary["notes"]["session"])
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import json
 import os
 from collections.abc import Callable
 
+import docker
 import pytest
 
-from .conftest import REFERENCE, ROOT, InnerRun, labelled_containers
+from .conftest import REFERENCE, ROOT, InnerRun
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the bare-metal side chroots: needs root")
 
@@ -30,7 +31,7 @@ def run_bench(pytester: pytest.Pytester) -> Callable[..., InnerRun]:
             stdout=result.stdout.str(),
             stderr=result.stderr.str(),
             summary={
-                "results": json.loads(summary.read_text())["results"] if summary.exists() else [],
+                **(json.loads(summary.read_text()) if summary.exists() else {"results": []}),
                 "bench": json.loads(bench.read_text()) if bench.exists() else None,
             },
             path=pytester.path,
@@ -54,7 +55,7 @@ def test_cpu_quota_fails_the_gate(reference_images: dict[str, str], run_bench: C
 
 
 def test_clean_container_passes_the_gate(
-    reference_images: dict[str, str], run_bench: Callable[..., InnerRun], docker_client: object
+    reference_images: dict[str, str], run_bench: Callable[..., InnerRun], docker_client: docker.DockerClient
 ) -> None:
     run = run_bench()
     outcome = run.outcomes()["test_cpu_overhead_within_threshold[cpu-interp]"]
@@ -64,7 +65,4 @@ def test_clean_container_passes_the_gate(
         assert "UNSTABLE measurement" in run.messages()["test_cpu_overhead_within_threshold[cpu-interp]"]
     assert run.summary is not None
     assert run.summary["bench"]["comparisons"][0]["context"]["bare_metal_mode"].startswith("chroot into the image")
-    import docker
-
-    assert isinstance(docker_client, docker.DockerClient)
-    assert labelled_containers(docker_client) == []
+    assert run.leftovers(docker_client) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from .conftest import REFERENCE, InnerRun, labelled_containers
+from .conftest import REFERENCE, InnerRun
 
 USAGE = 4
 
@@ -93,7 +93,6 @@ def test_missing_image_fails_every_check_of_its_variant(
     docker_client: docker.DockerClient, run_checks: Callable[..., InnerRun]
 ) -> None:
     ref = "paddle-verify-test/absent:never-built"
-    before = set(labelled_containers(docker_client))
     run = run_checks("--manifest", str(REFERENCE), "--image", f"cpu={ref}")
     assert run.ret == 1
     assert run.summary is not None
@@ -101,7 +100,7 @@ def test_missing_image_fails_every_check_of_its_variant(
     assert rows
     assert all(r["outcome"] == "failed" for r in rows), [r for r in rows if r["outcome"] != "failed"]
     assert all(f"cpu: image {ref} is not present (the suite pulls only with --pull)" in r["message"] for r in rows)
-    assert set(labelled_containers(docker_client)) == before
+    assert run.leftovers(docker_client) == []
 
 
 def test_unreachable_daemon_is_one_clear_error(

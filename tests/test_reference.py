@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import docker
 
-from .conftest import REFERENCE, InnerRun, labelled_containers
+from .conftest import REFERENCE, InnerRun
 
 CHECK_MODULES = {
     "test_kernel.py",
@@ -26,7 +26,6 @@ CHECK_MODULES = {
 def test_reference_images_pass_every_check(
     reference_images: dict[str, str], run_checks: Callable[..., InnerRun], docker_client: docker.DockerClient
 ) -> None:
-    before = set(labelled_containers(docker_client))
     run = run_checks("--manifest", str(REFERENCE), "--variant", "all")
     assert run.ret == 0, f"reference images failed checks:\n{run.stdout[-4000:]}"
     assert run.summary is not None
@@ -40,7 +39,7 @@ def test_reference_images_pass_every_check(
     assert "test_tool_runs" not in by_variant["cpu"]
     assert "test_demo_trains_and_loss_goes_down" in by_variant["cpu-demo"]
     assert by_variant["cpu"] < by_variant["cpu-devel"] < by_variant["cpu-demo"]
-    assert set(labelled_containers(docker_client)) == before, "the run left containers behind"
+    assert run.leftovers(docker_client) == [], "the run left containers behind"
 
 
 def test_reports_are_written(reference_images: dict[str, str], run_checks: Callable[..., InnerRun]) -> None:

@@ -16,7 +16,7 @@ import pytest
 from paddle_verify.engine import Session
 from paddle_verify.ssh import SSH_DIR, build_ssh_image
 
-from .conftest import REFERENCE, InnerRun, labelled_containers
+from .conftest import REFERENCE, InnerRun
 
 SSH_TESTS = "test_ssh.py"
 
@@ -62,7 +62,7 @@ def test_good_ssh_image_passes_with_findings_as_warnings(
     assert run.ret == 0, run.stdout[-3000:]
     assert set(run.outcomes().values()) == {"passed"}
     assert "SecurityFinding: cpu: sshd accepts root login with a password" in run.stdout
-    assert labelled_containers(docker_client) == [], "SSH containers left behind"
+    assert run.leftovers(docker_client) == [], "SSH containers left behind"
 
 
 def test_release_turns_findings_into_failures(good_ssh_image: str, run_checks: Callable[..., InnerRun]) -> None:
