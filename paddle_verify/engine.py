@@ -22,6 +22,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 from docker.models.containers import Container
 
 LABEL_SUITE = "org.paddle-verify.suite"
@@ -29,6 +30,7 @@ LABEL_SESSION = "org.paddle-verify.session"
 LABEL_OWNER = "org.paddle-verify.owner"
 LABEL_VARIANT = "org.paddle-verify.variant"
 LABEL_ROLE = "org.paddle-verify.purpose"
+LABEL_RUN = "org.paddle-verify.run"
 SUITE = "paddle-verify"
 
 
@@ -123,6 +125,8 @@ class Session:
     client: docker.DockerClient
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     owner: str = field(default_factory=owner_token)
+    run_label: str | None = None  # --run-label: e.g. the CI job, to find a run's resources
+    closed: bool = False
     _cleanup: list[tuple[str, str, Callable[[], None]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -135,6 +139,8 @@ class Session:
         }
         if variant:
             labels[LABEL_VARIANT] = variant
+        if self.run_label:
+            labels[LABEL_RUN] = self.run_label
         return labels
 
     def name(self, variant: str, purpose: str) -> str:
@@ -163,7 +169,15 @@ class Session:
             raise EngineError(f"{variant}: image {image} is not present") from None
         except docker.errors.APIError as exc:
             raise EngineError(f"{variant}: cannot create a container of {image}: {daemon_error(exc)}") from None
-        self.on_cleanup("container", cid(container), lambda: remove_container(container))
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise EngineError(f"{variant}: {unreachable(exc)}") from None
+        with self._lock:
+            late = self.closed
+            if not late:
+                self._cleanup.append(("container", cid(container), lambda: remove_container(container)))
+        if late:  # the session ended (Ctrl-C, SIGTERM) while this create was on its way
+            remove_container(container)
+            raise EngineError(f"{variant}: the session was closed")
         return container
 
     def start_container(self, container: Container, *, variant: str) -> None:
@@ -173,6 +187,9 @@ class Session:
         except docker.errors.APIError as exc:
             self.remove(cid(container))
             raise EngineError(f"{variant}: container did not start: {daemon_error(exc)}") from None
+        except (requests.exceptions.RequestException, OSError) as exc:
+            self.remove(cid(container))
+            raise EngineError(f"{variant}: {unreachable(exc)}") from None
 
     def remove(self, ident: str) -> None:
         with self._lock:
@@ -182,20 +199,47 @@ class Session:
             fn()
 
     def close(self) -> int:
-        """Remove everything this session made, newest first; returns how many."""
-        with self._lock:
-            todo, self._cleanup = list(reversed(self._cleanup)), []
-        for _kind, _ident, fn in todo:
-            with contextlib.suppress(Exception):
-                fn()
-        # Belt and braces: anything carrying our label that escaped registration.
-        return len(todo) + sweep(self.client, session=self.id)
+        """Remove everything this session made, newest first; returns how many.
+
+        Idempotent. Ctrl-C and SIGTERM wait while it runs (in the main thread),
+        so that a second signal cannot cut the cleanup short.
+        """
+        with _signals_held():
+            with self._lock:
+                self.closed = True
+                todo, self._cleanup = list(reversed(self._cleanup)), []
+            for _kind, _ident, fn in todo:
+                with contextlib.suppress(Exception):
+                    fn()
+            # Belt and braces: anything carrying our label that escaped registration.
+            try:
+                return len(todo) + sweep(self.client, session=self.id)
+            except (requests.exceptions.RequestException, OSError, docker.errors.DockerException):
+                return len(todo)  # the engine is gone: nothing more to remove now
 
     # leftovers ----------------------------------------------------------------
 
     def sweep_dead(self) -> int:
         """Remove the leftovers of sessions whose owner process is gone."""
         return sweep(self.client, dead_only=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def unreachable(exc: BaseException) -> str:
+    """What a lost connection to the daemon is, in one line."""
+    return f"Docker daemon unreachable at {daemon_url()}: {_reason(exc)}"
 
 
 def cid(container: Container) -> str:
@@ -237,9 +281,9 @@ def sweep(client: docker.DockerClient, *, session: str | None = None, dead_only:
     return removed
 
 
-def leftovers(client: docker.DockerClient, session: str | None = None) -> list[str]:
-    """Names of the suite's resources still on the engine (for tests and reports)."""
-    selector = f"{LABEL_SESSION}={session}" if session else f"{LABEL_SUITE}={SUITE}"
+def leftovers(client: docker.DockerClient, session: str | None = None, *, run: str | None = None) -> list[str]:
+    """Names of the suite's resources still on the engine: of a session, a run label, or all."""
+    selector = f"{LABEL_RUN}={run}" if run else f"{LABEL_SESSION}={session}" if session else f"{LABEL_SUITE}={SUITE}"
     names = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": selector})]
     names += [f"network {n.name}" for n in client.networks.list(filters={"label": selector})]
     names += [f"volume {v.name}" for v in client.volumes.list(filters={"label": selector})]

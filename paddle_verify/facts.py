@@ -18,6 +18,7 @@ import concurrent.futures
 import json
 import re
 import shlex
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,13 +26,16 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 from docker.models.containers import Container
 
-from .engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded
+from .engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
 from .manifest import Variant
 from .tty import TtySession, drive
 
 MARKER = "PADDLE_VERIFY_FACTS="
+# What a lost connection to the daemon raises through docker-py.
+ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError, docker.errors.APIError)
 KEEP_ALIVE = ["sleep", "infinity"]
 
 
@@ -165,8 +169,16 @@ class VariantFacts:
         data = child.get("data") if child else None
         if not data:
             why = child.get("error") or (child.get("stderr") or "").strip()[-500:] or f"exit code {child.get('rc')}"
+            if child.get("rc") == -9:
+                why = f"killed by SIGKILL; {self.oom_note()}"
             raise FactMissing(f"{self.name}: the import probe in {self.variant.python} gave no answer: {why}")
         return dict(data)
+
+    def oom_note(self) -> str:
+        kills = (self.probe_raw or {}).get("oom_kills")
+        if kills:
+            return f"OOM killed: the kernel killed {kills} process(es) in the container out of memory"
+        return "no OOM kill recorded in the container"
 
     def package(self, name: str) -> dict[str, Any]:
         packages = self.imports["packages"]
@@ -189,25 +201,32 @@ class Fleet:
         *,
         timeout: float,
         pull: bool = False,
+        memory: str | None = None,
     ) -> None:
         self.session = session
         self.variants = {v.name: v for v in variants}
         self.timeout = timeout
         self.pull = pull
+        self.memory = memory
+        self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, 2 * len(variants)))
         self._futures: dict[str, concurrent.futures.Future[VariantFacts]] = {}
         self.containers: dict[str, Container] = {}
 
-    def start(self) -> None:
-        for name, variant in self.variants.items():
-            if name not in self._futures:
-                self._futures[name] = self._pool.submit(self._gather, variant)
+    def start(self, names: list[str] | None = None) -> None:
+        """Start gathering the named variants (all when None) in the background."""
+        with self._lock:
+            for name in names or list(self.variants):
+                if name not in self._futures:
+                    self._futures[name] = self._pool.submit(self._gather, self.variants[name])
 
     def facts(self, name: str) -> VariantFacts:
-        self.start()
+        self.start([name])
         return self._futures[name].result()
 
     def close(self) -> None:
+        """Stop: remove the session's containers first (a running exec then ends), then wait."""
+        self.session.close()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # gathering ----------------------------------------------------------------
@@ -219,16 +238,22 @@ class Fleet:
             self._image(facts)
         except EngineError as exc:
             facts.image_error = str(exc)
+        except ENGINE_GONE as exc:
+            facts.image_error = f"{variant.name}: {unreachable(exc)}"
         if facts.image_error is None:
             tty_future = self._pool.submit(self._tty, variant)
             try:
                 self._probe(facts)
             except EngineError as exc:
                 facts.probe_error = str(exc)
+            except ENGINE_GONE as exc:
+                facts.probe_error = unreachable(exc)
             try:
                 facts.tty_session = tty_future.result()
             except EngineError as exc:
                 facts.tty_error = str(exc)
+            except ENGINE_GONE as exc:
+                facts.tty_error = unreachable(exc)
         facts.seconds = time.monotonic() - start
         return facts
 
@@ -261,6 +286,7 @@ class Fleet:
             command=KEEP_ALIVE[1:],
             network_mode="none",
             environment=dict(variant.runtime.env),
+            **({"mem_limit": self.memory} if self.memory else {}),
         )
         self.session.start_container(container, variant=variant.name)
         self.containers[variant.name] = container
@@ -289,11 +315,29 @@ class Fleet:
                 f"the container stopped (exit code {state['exit_code']}, OOM killed: {state['oom_killed']}); "
                 f"last log lines: {state['logs'].strip()[-500:] or '(none)'}"
             )
+        elif result.rc == 137:
+            why = (
+                f"the probe was killed (SIGKILL, exit code 137) while the container kept running; "
+                f"{self._oom_kills(container)}"
+            )
         elif _python_missing(result.stdout + result.stderr):
             why = f"{variant.python} is not in the image (exit code {result.rc})"
         else:
             why = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
         facts.probe_error = why
+
+    def _oom_kills(self, container: Container) -> str:
+        """What the container's memory cgroup says about OOM kills (cgroup v1 or v2), in one exec."""
+        script = (
+            "cat /sys/fs/cgroup/memory.events 2>/dev/null || "
+            "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || true"
+        )
+        got = exec_bounded(self.session.client, cid(container), ["sh", "-c", script], timeout=10)
+        kills = re.search(r"oom_kill (\d+)", got.stdout)
+        limit = f"memory limit {self.memory}" if self.memory else "no memory limit"
+        if kills and int(kills.group(1)) > 0:
+            return f"OOM killed: the kernel killed {kills.group(1)} process(es) out of memory ({limit})"
+        return f"OOM killed: no OOM kill recorded ({limit})"
 
     def _tty(self, variant: Variant) -> TtySession:
         # Exactly `docker run -it IMAGE`: no env, no command; the variables the

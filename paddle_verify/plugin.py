@@ -7,7 +7,11 @@ that names the problem and the valid choices, and nothing is created.
 
 from __future__ import annotations
 
+import _thread
 import argparse
+import re
+import signal
+import threading
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -88,6 +92,18 @@ def _cpus(value: str) -> float:
     return cpus
 
 
+def _memory(value: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*[kmg]?", value.lower()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a memory size like 512m or 2g")
+    return value.lower()
+
+
+def _label(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}", value):
+        raise argparse.ArgumentTypeError(f"{value!r}: letters, digits, '_', '.', ':', '-', at most 63")
+    return value
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("paddle-verify", "PaddlePaddle image verification")
     group.addoption(
@@ -121,6 +137,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=60.0,
         metavar="SECONDS",
         help="deadline of each command run in an image (default: 60)",
+    )
+    group.addoption(
+        "--session-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole run after this long, cleaning up as after Ctrl-C (default: no limit)",
+    )
+    group.addoption(
+        "--memory",
+        type=_memory,
+        default=None,
+        metavar="LIMIT",
+        help="memory limit of the check containers, like docker run --memory (e.g. 512m; default: none)",
+    )
+    group.addoption(
+        "--run-label",
+        type=_label,
+        default=None,
+        metavar="VALUE",
+        help="label everything this run creates with org.paddle-verify.run=VALUE (e.g. the CI job id)",
     )
     group.addoption(
         "--threshold",
@@ -232,6 +269,37 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = report.Recorder(report_dir, manifest=str(manifest.path), enabled=not is_worker)
     config.stash[RECORDER_KEY] = recorder
     config.pluginmanager.register(recorder, "paddle-verify-recorder")
+    if threading.current_thread() is threading.main_thread():
+        # pytest tears down after Ctrl-C (KeyboardInterrupt) but not after SIGTERM: make them one.
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+WATCHDOG_KEY = pytest.StashKey[threading.Timer]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    limit = session.config.getoption("--session-timeout")
+    if limit:
+        recorder = session.config.stash[RECORDER_KEY]
+
+        def expire() -> None:
+            recorder.note("stopped", f"the run exceeded --session-timeout={limit:g}s")
+            _thread.interrupt_main()  # KeyboardInterrupt in the main thread: teardown as after Ctrl-C
+
+        timer = threading.Timer(limit, expire)
+        timer.daemon = True
+        timer.start()
+        session.config.stash[WATCHDOG_KEY] = timer
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    timer = config.stash.get(WATCHDOG_KEY, None)
+    if timer is not None:
+        timer.cancel()
 
 
 # --- parametrization ---------------------------------------------------------
@@ -301,8 +369,12 @@ def docker_session(pytestconfig: pytest.Config) -> Generator[Session, None, None
         client = connect()
     except DaemonUnreachable as exc:
         pytest.exit(str(exc), returncode=EXIT_DAEMON)
-    session = Session(client)
+    session = Session(client, run_label=pytestconfig.getoption("--run-label"))
     swept = session.sweep_dead()
+    if swept:
+        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"paddle-verify: swept {swept} leftover resource(s) of dead sessions")
     pytestconfig.stash[RECORDER_KEY].note("swept", swept)
     pytestconfig.stash[RECORDER_KEY].note("session", session.id)
     try:
@@ -322,8 +394,10 @@ def fleet(
         selected_variants,
         timeout=pytestconfig.getoption("--exec-timeout"),
         pull=pytestconfig.getoption("--pull"),
+        memory=pytestconfig.getoption("--memory"),
     )
-    fleet.start()
+    if not hasattr(pytestconfig, "workerinput"):
+        fleet.start()  # all variants at once; an xdist worker gathers only the variants it is given
     try:
         yield fleet
     finally:

@@ -174,6 +174,19 @@ def source_facts(dirs, markers, limit=2000):
     return out
 
 
+def oom_kills():
+    """How many processes the kernel's OOM killer killed in this container (cgroup v2 or v1)."""
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        except (IOError, OSError, ValueError):
+            pass
+    return None
+
+
 def python_headers():
     import sysconfig
 
@@ -238,6 +251,7 @@ def main():
     for key, (t, holder) in jobs.items():
         t.join(timeout + 5)
         facts[key] = holder.get("value", {"error": "probe: %s did not finish" % key})
+    facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()
 

@@ -91,10 +91,12 @@ class Recorder:
         return out
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.enabled or not self.rows:
+        if not self.enabled or not (self.rows or self.notes.get("stopped")):
             return
         tr = terminalreporter
         tr.section("paddle-verify")
+        if self.notes.get("stopped"):
+            tr.write_line(f"STOPPED: {self.notes['stopped']}", red=True, bold=True)
         for variant, counts in self.totals().items():
             cost = self.notes.get("variants", {}).get(variant, {})
             extra = f"  ({cost['execs']} exec, facts in {cost['seconds']:.1f}s)" if cost else ""
