@@ -35,7 +35,7 @@ from .tty import TtySession, drive
 
 MARKER = "PADDLE_VERIFY_FACTS="
 # What a lost connection to the daemon raises through docker-py.
-ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError, docker.errors.APIError)
+ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError)
 KEEP_ALIVE = ["sleep", "infinity"]
 
 
@@ -246,12 +246,16 @@ class Fleet:
                 self._probe(facts)
             except EngineError as exc:
                 facts.probe_error = str(exc)
+            except docker.errors.APIError as exc:
+                facts.probe_error = f"the engine refused: {daemon_error(exc)}"
             except ENGINE_GONE as exc:
                 facts.probe_error = unreachable(exc)
             try:
                 facts.tty_session = tty_future.result()
             except EngineError as exc:
                 facts.tty_error = str(exc)
+            except docker.errors.APIError as exc:
+                facts.tty_error = f"the engine refused: {daemon_error(exc)}"
             except ENGINE_GONE as exc:
                 facts.tty_error = unreachable(exc)
         facts.seconds = time.monotonic() - start
@@ -308,6 +312,11 @@ class Fleet:
                 facts.probe_raw = json.loads(line[len(MARKER) :])
                 return
         state = container_state(container)
+        deadline = time.monotonic() + 2
+        while result.rc == 137 and state["status"] == "running" and time.monotonic() < deadline:
+            # A killed container ends its execs a moment before its own status changes.
+            time.sleep(0.1)
+            state = container_state(container)
         if result.timed_out:
             why = f"the probe did not finish within {result.seconds:.0f}s"
         elif state["status"] != "running":
@@ -332,7 +341,10 @@ class Fleet:
             "cat /sys/fs/cgroup/memory.events 2>/dev/null || "
             "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || true"
         )
-        got = exec_bounded(self.session.client, cid(container), ["sh", "-c", script], timeout=10)
+        try:
+            got = exec_bounded(self.session.client, cid(container), ["sh", "-c", script], timeout=10)
+        except docker.errors.APIError as exc:
+            return f"OOM kills unknown: {daemon_error(exc)}"
         kills = re.search(r"oom_kill (\d+)", got.stdout)
         limit = f"memory limit {self.memory}" if self.memory else "no memory limit"
         if kills and int(kills.group(1)) > 0:

@@ -7,8 +7,8 @@ that names the problem and the valid choices, and nothing is created.
 
 from __future__ import annotations
 
-import _thread
 import argparse
+import os
 import re
 import signal
 import threading
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from . import report
+from . import gpu, report
 from .engine import DaemonUnreachable, Session, connect, daemon_url
 from .facts import Fleet, VariantFacts
 from .manifest import TAG_RE, Manifest, ManifestError, Variant, load
@@ -102,6 +102,19 @@ def _label(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}", value):
         raise argparse.ArgumentTypeError(f"{value!r}: letters, digits, '_', '.', ':', '-', at most 63")
     return value
+
+
+def _gpu_mode(value: str) -> str:
+    if value not in gpu.MODES:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a GPU mapping mode (valid: {', '.join(gpu.MODES)})")
+    return value
+
+
+def _directory(value: str) -> Path:
+    path = Path(value)
+    if not path.is_absolute() or not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not an absolute path of an existing directory")
+    return path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -211,6 +224,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="address the SSH container's port is published on (default: 127.0.0.1)",
     )
     group.addoption(
+        "--gpu-mode",
+        type=_gpu_mode,
+        default="seed",
+        metavar="{seed,gpus}",
+        help="how gpu variants get the host's GPUs: seed (the install page's --device and -v for each "
+        "/dev/nvidia* and driver library) or gpus (--gpus all, the NVIDIA runtime) (default: seed)",
+    )
+    group.addoption(
+        "--driver-lib-dir",
+        action="append",
+        type=_directory,
+        default=[],
+        metavar="DIR",
+        help="also look for the driver's libcuda*/libnvidia* here (repeatable; default: /usr/lib64 and the "
+        "multiarch directory)",
+    )
+    group.addoption(
         "--report-dir",
         default="reports",
         metavar="DIR",
@@ -259,6 +289,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "contract(field): check only variants whose contract sets FIELD (e.g. demo.train)"
     )
     config.addinivalue_line("markers", "ssh: the install page's SSH image (build, run, log in, stop, remove; security)")
+    config.addinivalue_line(
+        "markers",
+        "gpu_device: the check needs the host's GPUs in the container; on a host without one, the first such "
+        "check fails with what was looked at and the others are not run (skipped, naming that check)",
+    )
     manifest, selected = select(config)
     config.stash[MANIFEST_KEY] = manifest
     config.stash[SELECTED_KEY] = selected
@@ -288,7 +323,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
         def expire() -> None:
             recorder.note("stopped", f"the run exceeded --session-timeout={limit:g}s")
-            _thread.interrupt_main()  # KeyboardInterrupt in the main thread: teardown as after Ctrl-C
+            # A real SIGINT (not _thread.interrupt_main) also wakes a main thread blocked in a wait.
+            os.kill(os.getpid(), signal.SIGINT)
 
         timer = threading.Timer(limit, expire)
         timer.daemon = True
@@ -371,10 +407,6 @@ def docker_session(pytestconfig: pytest.Config) -> Generator[Session, None, None
         pytest.exit(str(exc), returncode=EXIT_DAEMON)
     session = Session(client, run_label=pytestconfig.getoption("--run-label"))
     swept = session.sweep_dead()
-    if swept:
-        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"paddle-verify: swept {swept} leftover resource(s) of dead sessions")
     pytestconfig.stash[RECORDER_KEY].note("swept", swept)
     pytestconfig.stash[RECORDER_KEY].note("session", session.id)
     try:
@@ -427,6 +459,22 @@ def all_facts(selected_variants: list[Variant], fleet: Fleet) -> list[VariantFac
 def engine_info(docker_session: Session) -> dict[str, Any]:
     """The daemon's ``docker info`` (kernel, OS, runtimes)."""
     return dict(docker_session.client.info())
+
+
+HOST_GPUS_KEY = pytest.StashKey[gpu.HostGpus]()
+
+
+def host_gpus_of(config: pytest.Config) -> gpu.HostGpus:
+    """The host's GPUs, looked up once per run (``--driver-lib-dir`` adds library directories)."""
+    if HOST_GPUS_KEY not in config.stash:
+        config.stash[HOST_GPUS_KEY] = gpu.discover(lib_dirs=config.getoption("--driver-lib-dir"))
+    return config.stash[HOST_GPUS_KEY]
+
+
+@pytest.fixture(scope="session")
+def host_gpus(pytestconfig: pytest.Config) -> gpu.HostGpus:
+    """The host's NVIDIA GPUs, device nodes, driver version and libraries (see :func:`gpu.discover`)."""
+    return host_gpus_of(pytestconfig)
 
 
 @pytest.fixture
