@@ -20,6 +20,7 @@ CHECK_MODULES = {
     "test_demo.py",
     "test_consistency.py",
     "test_ssh.py",
+    "test_gpu.py",
 }
 
 
