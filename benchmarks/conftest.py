@@ -8,9 +8,18 @@ from typing import Any
 
 import pytest
 
-from paddle_verify import netbench
+from paddle_verify import gpu, netbench
 from paddle_verify.agents import default_cache
-from paddle_verify.benchrun import BenchLog, Comparison, CpuSettings, NetSettings, measure_cpu, measure_network
+from paddle_verify.benchrun import (
+    BenchLog,
+    Comparison,
+    CpuSettings,
+    NetSettings,
+    gpu_settings,
+    measure_cpu,
+    measure_gpu,
+    measure_network,
+)
 from paddle_verify.engine import EngineError, Session
 from paddle_verify.manifest import Variant
 
@@ -48,6 +57,35 @@ def cpu_results(
         if variant.name not in done:
             try:
                 done[variant.name] = measure_cpu(docker_session, variant, bench_log, _cache(pytestconfig), settings)
+            except EngineError as exc:
+                done[variant.name] = str(exc)
+        result = done[variant.name]
+        if isinstance(result, str):
+            pytest.fail(result)
+        return result
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def gpu_results(
+    docker_session: Session, bench_log: BenchLog, host_gpus: gpu.HostGpus, pytestconfig: pytest.Config
+) -> Callable[[Variant], dict[str, Comparison]]:
+    """``gpu_results(variant)``: the interleaved GPU comparison of each workload; a skip without a GPU."""
+    settings = gpu_settings(
+        threshold=pytestconfig.getoption("--threshold") / 100, rounds=pytestconfig.getoption("--bench-rounds")
+    )
+    done: dict[str, dict[str, Comparison] | str] = {}
+
+    def get(variant: Variant) -> dict[str, Comparison]:
+        if not host_gpus.found:
+            pytest.skip(f"{variant.name}: {host_gpus.absence()}")
+        if variant.name not in done:
+            gpu_mapping = gpu.mapping(host_gpus, pytestconfig.getoption("--gpu-mode"))
+            try:
+                done[variant.name] = measure_gpu(
+                    docker_session, variant, bench_log, _cache(pytestconfig), settings, gpu_mapping, host_gpus
+                )
             except EngineError as exc:
                 done[variant.name] = str(exc)
         result = done[variant.name]

@@ -7,6 +7,7 @@
 #   {"op": "sustain", "workload": W, "n": N, "seconds": T} -> {"wall": ..., "cpu": ...}
 # Only the workload is timed: not the process start, not the exec, not the pipe.
 import gc
+import glob
 import json
 import os
 import sys
@@ -52,6 +53,16 @@ def context():
         "cpuset": _read(base + "/cpuset.cpus.effective") or _read("/sys/fs/cgroup/cpuset.cpus.effective"),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "in_container": os.path.exists("/.dockerenv"),
+        "gpu_nodes": sorted(glob.glob("/dev/nvidia[0-9]*")),
+        "libcuda": sorted(
+            set(
+                p
+                for d in (os.environ.get("LD_LIBRARY_PATH") or "").split(":")
+                + ["/usr/lib64", "/usr/lib/x86_64-linux-gnu"]
+                if d
+                for p in glob.glob(d + "/libcuda.so*")
+            )
+        ),
     }
 
 
@@ -99,7 +110,57 @@ def train(n):
     return float(loss.numpy())
 
 
-WORKLOADS = {"interp": interp, "matmul": matmul, "train": train}
+GPU_N = 4096  # gpu_matmul: one unit is a GPU_N x GPU_N float32 matmul, 2 * GPU_N ** 3 floating-point operations
+
+
+def _paddle_gpu():
+    if "paddle_gpu" not in STATE:
+        import paddle
+
+        paddle.set_device("gpu:0")
+        paddle.seed(0)
+        STATE["paddle_gpu"] = paddle
+    return STATE["paddle_gpu"]
+
+
+def gpu_matmul(n):
+    paddle = _paddle_gpu()
+    if "ga" not in STATE:
+        STATE["ga"] = paddle.rand([GPU_N, GPU_N], dtype="float32")
+    a = STATE["ga"]
+    for _ in range(n):
+        c = paddle.matmul(a, a)
+    paddle.device.cuda.synchronize()  # the round ends when the GPU is done, not when the launch returns
+    return float(c[0, 0].numpy())
+
+
+def gpu_train(n):
+    paddle = _paddle_gpu()
+    if "gmodel" not in STATE:
+        nn = paddle.nn
+        STATE["gmodel"] = nn.Sequential(
+            nn.Linear(1024, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000)
+        )
+        STATE["gopt"] = paddle.optimizer.SGD(learning_rate=0.01, parameters=STATE["gmodel"].parameters())
+        STATE["gx"] = paddle.rand([256, 1024], dtype="float32")
+        STATE["gy"] = paddle.randint(0, 1000, [256, 1])
+    model, opt = STATE["gmodel"], STATE["gopt"]
+    for _ in range(n):
+        loss = paddle.nn.functional.cross_entropy(model(STATE["gx"]), STATE["gy"])
+        loss.backward()
+        opt.step()
+        opt.clear_grad()
+    paddle.device.cuda.synchronize()
+    return float(loss.numpy())
+
+
+WORKLOADS = {
+    "interp": interp,
+    "matmul": matmul,
+    "train": train,
+    "gpu_matmul": gpu_matmul,
+    "gpu_train": gpu_train,
+}
 
 
 def main():

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,31 @@ from .engine import EngineError, Session, _frames, cid, close_socket, daemon_err
 CHROOT_SCRIPT = r"""set -e
 root=$1; shift
 mount --make-rprivate /
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mount --rbind /sys "$root/sys"
+mount -t tmpfs tmpfs "$root/tmp"
+exec chroot "$root" "$@"
+"""
+
+# The same, with host files (the GPU driver's libraries) bind-mounted at their own paths. The image's
+# exported tree (a cache shared by runs) stays untouched: the chroot is an overlay on a private tmpfs.
+# $1 = root, $2 = the number of binds, then that many (source, target) pairs, then the command.
+BIND_CHROOT_SCRIPT = r"""set -e
+root=$1; n=$2; shift 2
+mount --make-rprivate /
+top="$root.overlay"
+mkdir -p "$top"
+mount -t tmpfs tmpfs "$top"
+mkdir "$top/upper" "$top/work" "$top/merged"
+mount -t overlay overlay -o "lowerdir=$root,upperdir=$top/upper,workdir=$top/work" "$top/merged"
+root=$top/merged
+while [ "$n" -gt 0 ]; do
+  src=$1; dst=$2; shift 2; n=$((n - 1))
+  mkdir -p "$root$(dirname "$dst")"
+  [ -e "$root$dst" ] || : > "$root$dst"
+  mount --bind "$src" "$root$dst"
+done
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mount --rbind /sys "$root/sys"
@@ -262,10 +288,25 @@ def bare_metal(session: Session, image: str, cache: Path, *, variant: str) -> Ba
 
 
 def start_bare_agent(
-    bare: BareMetal, python: str, script_name: str, args: list[str], env: dict[str, str], cpu: str | None = None
+    bare: BareMetal,
+    python: str,
+    script_name: str,
+    args: list[str],
+    env: dict[str, str],
+    cpu: str | None = None,
+    binds: Sequence[tuple[str, str]] = (),
 ) -> ProcessAgent:
+    """An agent on bare metal; ``binds``: (host path, path in the chroot) mounted in (chroot only)."""
     source = script(script_name)
     pin = ["taskset", "-c", cpu] if cpu is not None and shutil.which("taskset") else []
+    if bare.mode == "chroot" and binds:
+        assert bare.rootfs is not None
+        pairs = [part for pair in binds for part in pair]
+        argv = [
+            *pin, "unshare", "--mount", "--", "sh", "-c", BIND_CHROOT_SCRIPT, "sh",
+            str(bare.rootfs), str(len(binds)), *pairs, "/usr/bin/env", python, "-c", source, *args,
+        ]  # fmt: skip
+        return ProcessAgent(argv, env, where="bare metal (chroot)")
     if bare.mode == "chroot":
         assert bare.rootfs is not None
         argv = [
