@@ -28,7 +28,7 @@ from .agents import (
     start_bare_agent,
     start_container_agent,
 )
-from .engine import EngineError, Session, cid, daemon_error
+from .engine import EngineError, Session, cid, daemon_error, require_image
 from .manifest import Variant
 from .stats import Verdict, spread, verdict
 
@@ -136,10 +136,7 @@ def measure_cpu(
 ) -> dict[str, Comparison]:
     """Interleaved bare-metal/container rounds of each CPU workload for one variant."""
     image = variant.image
-    try:
-        session.client.images.get(image)
-    except docker.errors.ImageNotFound:
-        raise EngineError(f"{variant.name}: image {image} is not present") from None
+    require_image(session.client, image, variant=variant.name)
     bare: BareMetal = bare_metal(session, image, cache, variant=variant.name)
     env = agent_env(dict(variant.runtime.env))
     # Both sides on the same CPU: this machine's CPUs differ in speed from moment to moment.
@@ -240,10 +237,7 @@ def measure_network(
 ) -> list[netbench.PathSamples]:
     """Four paths between this host and servers the benchmark starts, measured in one run."""
     image = variant.image
-    try:
-        session.client.images.get(image)
-    except docker.errors.ImageNotFound:
-        raise EngineError(f"{variant.name}: image {image} is not present") from None
+    require_image(session.client, image, variant=variant.name)
     bare = bare_metal(session, image, cache, variant=variant.name)
     source = script("netagent_script.py")
     env = agent_env(dict(variant.runtime.env))
@@ -372,10 +366,7 @@ def measure_gpu(
     the driver the same way (``LD_LIBRARY_PATH`` names the libraries' directories).
     """
     image = variant.image
-    try:
-        session.client.images.get(image)
-    except docker.errors.ImageNotFound:
-        raise EngineError(f"{variant.name}: image {image} is not present") from None
+    require_image(session.client, image, variant=variant.name)
     bare: BareMetal = bare_metal(session, image, cache, variant=variant.name)
     lib_dirs = sorted({host.in_container(p.parent) for p in host.libraries})
     env = agent_env({**variant.runtime.env, **({"LD_LIBRARY_PATH": ":".join(lib_dirs)} if lib_dirs else {})})

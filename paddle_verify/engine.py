@@ -166,7 +166,7 @@ class Session:
                 image, name=name or self.name(variant, purpose), labels=labels, **kwargs
             )
         except docker.errors.ImageNotFound:
-            raise EngineError(f"{variant}: image {image} is not present") from None
+            raise image_missing(variant, image) from None
         except docker.errors.APIError as exc:
             raise EngineError(f"{variant}: cannot create a container of {image}: {daemon_error(exc)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
@@ -235,6 +235,18 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def image_missing(variant: str, image: str) -> EngineError:
+    return EngineError(f"{variant}: image {image} is not present (the suite pulls only with --pull)")
+
+
+def require_image(client: docker.DockerClient, image: str, *, variant: str) -> str:
+    """The image's ID, or the one error every part of the suite gives for a missing image."""
+    try:
+        return str(client.images.get(image).id or image)
+    except docker.errors.ImageNotFound:
+        raise image_missing(variant, image) from None
 
 
 def unreachable(exc: BaseException) -> str:

@@ -29,7 +29,16 @@ import docker.errors
 import requests
 from docker.models.containers import Container
 
-from .engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from .engine import (
+    EngineError,
+    Session,
+    cid,
+    container_state,
+    daemon_error,
+    exec_bounded,
+    image_missing,
+    unreachable,
+)
 from .manifest import Variant
 from .tty import TtySession, drive
 
@@ -268,9 +277,7 @@ class Fleet:
             image = client.images.get(ref)
         except docker.errors.ImageNotFound:
             if not self.pull:
-                raise EngineError(
-                    f"{facts.name}: image {ref} is not present (the suite pulls only with --pull)"
-                ) from None
+                raise image_missing(facts.name, ref) from None
             try:
                 image = client.images.pull(ref)
             except docker.errors.APIError as exc:

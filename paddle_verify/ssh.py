@@ -24,7 +24,7 @@ import docker.errors
 import paramiko
 from docker.models.containers import Container
 
-from .engine import LABEL_SUITE, SUITE, EngineError, Session, cid, container_state, daemon_error
+from .engine import LABEL_SUITE, SUITE, EngineError, Session, cid, container_state, daemon_error, require_image
 from .manifest import Variant
 
 SSH_DIR = Path(__file__).resolve().parent.parent / "images" / "ssh"
@@ -55,10 +55,7 @@ def build_ssh_image(
 ) -> str:
     """The SSH image for ``base``; built when absent, reused when the base and Dockerfile are unchanged."""
     client = session.client
-    try:
-        base_id = client.images.get(base).id or base
-    except docker.errors.ImageNotFound:
-        raise EngineError(f"{variant}: image {base} is not present") from None
+    base_id = require_image(client, base, variant=variant)
     files = context_files(dockerfile_dir)
     digest = hashlib.sha256(base_id.encode() + repr(sorted(files.items())).encode() + repr(buildargs).encode())
     tag = f"paddle-verify/ssh:{variant}-{digest.hexdigest()[:12]}"

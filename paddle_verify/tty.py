@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import EngineError, Session, cid, close_socket, container_state
+import docker.errors
+
+from .engine import Session, cid, close_socket, container_state, image_missing
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 # `$?` is expanded only by a shell: the echo of what we typed cannot match this.
@@ -51,8 +53,8 @@ def drive(
     client = session.client
     try:
         attrs = client.images.get(image).attrs
-    except Exception as exc:
-        raise EngineError(f"{variant}: image {image} is not present ({exc.__class__.__name__})") from None
+    except docker.errors.ImageNotFound:
+        raise image_missing(variant, image) from None
     cfg = attrs.get("Config") or {}
     default = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
     start = time.monotonic()
