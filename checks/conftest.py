@@ -46,6 +46,7 @@ def ssh_facts(
     try:
         yield lambda variant: futures[variant.name].result()
     finally:
+        docker_session.close()  # first: a thread still waiting on a container is released at once
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -114,6 +115,7 @@ def gpu_facts(
     try:
         yield lambda variant: futures[variant.name].result()
     finally:
+        docker_session.close()  # first: a thread still waiting on a container is released at once
         pool.shutdown(wait=True, cancel_futures=True)
 
 

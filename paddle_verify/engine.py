@@ -401,9 +401,13 @@ def _kill_exec(api: Any, exec_id: str) -> None:
 
 
 def container_state(container: Container) -> dict[str, Any]:
-    """Status, exit code, OOM flag and last log lines of a container."""
-    with contextlib.suppress(docker.errors.APIError):
+    """Status, exit code, OOM flag and last log lines of a container ("removed" when it is gone)."""
+    try:
         container.reload()
+    except docker.errors.NotFound:
+        return {"status": "removed", "exit_code": None, "oom_killed": None, "error": None, "logs": ""}
+    except docker.errors.APIError:
+        pass
     state = container.attrs.get("State", {})
     logs = ""
     with contextlib.suppress(docker.errors.APIError):

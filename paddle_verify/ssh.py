@@ -261,6 +261,8 @@ def exited(container: Container) -> Callable[[], str | None]:
 
     def why() -> str | None:
         state = container_state(container)
+        if state["status"] == "removed":
+            return "the container was removed (the session is ending)"
         if state["status"] in ("exited", "dead"):
             logs = state["logs"].strip().replace("\n", " | ")[-300:]
             return f"the container exited with code {state['exit_code']}; last log lines: {logs or '(none)'}"
