@@ -126,12 +126,13 @@ def test_interrupted_at_a_random_moment_leaves_nothing(
     if kind == "benchmark":
         target = "benchmarks/test_cpu.py"
         args = ["--manifest", str(REFERENCE), "--variant", "cpu", "-k", "interp", "--bench-rounds", "40"]
-    delay = rng.uniform(0.3, 14.0)
+    delay = rng.uniform(0.3, 10.0)
     run = start(*args, target=target)
     time.sleep(delay)  # the random moment of the interruption
     run.proc.send_signal(sig)
     code, out = run.finish(timeout=120)
-    assert code in (0, 1, INTERRUPTED), (
+    # -signal: stopped before the suite's plugin was even loaded (nothing was created yet).
+    assert code in (0, 1, INTERRUPTED, -sig), (
         f"seed {seed}: {kind} run stopped by {sig.name} after {delay:.1f}s exited {code}:\n{out[-2000:]}"
     )
     left = clean_within(docker_client, run.label)
