@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -41,6 +41,27 @@ def _cache(config: pytest.Config) -> Path:
     return Path(given) if given else default_cache()
 
 
+T = TypeVar("T")
+
+
+def once_per_variant(measure: Callable[[Variant], T]) -> Callable[[Variant], T]:
+    """Measure a variant on first use and keep the result, or the failure, for its other tests."""
+    done: dict[str, T | EngineError] = {}
+
+    def get(variant: Variant) -> T:
+        if variant.name not in done:
+            try:
+                done[variant.name] = measure(variant)
+            except EngineError as exc:
+                done[variant.name] = exc
+        result = done[variant.name]
+        if isinstance(result, EngineError):
+            pytest.fail(str(result))
+        return result
+
+    return get
+
+
 @pytest.fixture(scope="session")
 def cpu_results(
     docker_session: Session, bench_log: BenchLog, pytestconfig: pytest.Config
@@ -51,20 +72,7 @@ def cpu_results(
         threshold=pytestconfig.getoption("--threshold") / 100,
         cpus=pytestconfig.getoption("--bench-cpus"),
     )
-    done: dict[str, dict[str, Comparison] | str] = {}
-
-    def get(variant: Variant) -> dict[str, Comparison]:
-        if variant.name not in done:
-            try:
-                done[variant.name] = measure_cpu(docker_session, variant, bench_log, _cache(pytestconfig), settings)
-            except EngineError as exc:
-                done[variant.name] = str(exc)
-        result = done[variant.name]
-        if isinstance(result, str):
-            pytest.fail(result)
-        return result
-
-    return get
+    return once_per_variant(lambda v: measure_cpu(docker_session, v, bench_log, _cache(pytestconfig), settings))
 
 
 @pytest.fixture(scope="session")
@@ -75,23 +83,15 @@ def gpu_results(
     settings = gpu_settings(
         threshold=pytestconfig.getoption("--threshold") / 100, rounds=pytestconfig.getoption("--bench-rounds")
     )
-    done: dict[str, dict[str, Comparison] | str] = {}
+    gpu_mapping = gpu.mapping(host_gpus, pytestconfig.getoption("--gpu-mode"))
+    measured = once_per_variant(
+        lambda v: measure_gpu(docker_session, v, bench_log, _cache(pytestconfig), settings, gpu_mapping, host_gpus)
+    )
 
     def get(variant: Variant) -> dict[str, Comparison]:
         if not host_gpus.found:
             pytest.skip(f"{variant.name}: {host_gpus.absence()}")
-        if variant.name not in done:
-            gpu_mapping = gpu.mapping(host_gpus, pytestconfig.getoption("--gpu-mode"))
-            try:
-                done[variant.name] = measure_gpu(
-                    docker_session, variant, bench_log, _cache(pytestconfig), settings, gpu_mapping, host_gpus
-                )
-            except EngineError as exc:
-                done[variant.name] = str(exc)
-        result = done[variant.name]
-        if isinstance(result, str):
-            pytest.fail(result)
-        return result
+        return measured(variant)
 
     return get
 
@@ -100,21 +100,9 @@ def gpu_results(
 def net_results(
     docker_session: Session, bench_log: BenchLog, pytestconfig: pytest.Config
 ) -> Callable[[Variant], list[netbench.PathSamples]]:
+    """``net_results(variant)``: the four network paths, measured once per variant."""
     settings = NetSettings(threshold=pytestconfig.getoption("--threshold") / 100)
-    done: dict[str, list[netbench.PathSamples] | str] = {}
-
-    def get(variant: Variant) -> list[netbench.PathSamples]:
-        if variant.name not in done:
-            try:
-                done[variant.name] = measure_network(docker_session, variant, bench_log, _cache(pytestconfig), settings)
-            except EngineError as exc:
-                done[variant.name] = str(exc)
-        result = done[variant.name]
-        if isinstance(result, str):
-            pytest.fail(result)
-        return result
-
-    return get
+    return once_per_variant(lambda v: measure_network(docker_session, v, bench_log, _cache(pytestconfig), settings))
 
 
 class Replay:

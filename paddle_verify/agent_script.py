@@ -4,7 +4,7 @@
 #   {"op": "context"}                      -> what explains a gap (seccomp, SSBD, quota, cpuset)
 #   {"op": "prepare", "workload": W}       -> imports and warms up W (not timed)
 #   {"op": "round", "workload": W, "n": N} -> {"seconds": S}: N units of W, timed here
-#   {"op": "sustain", "workload": W, "n": N, "seconds": T} -> {"wall": ..., "cpu": ...}
+#   {"op": "sustain", "workload": W, "n": N, "seconds": T, "warm": U} -> {"wall": ..., "cpu": ...}
 # Only the workload is timed: not the process start, not the exec, not the pipe.
 import gc
 import glob
@@ -194,6 +194,11 @@ def main():
                 # Busy for `seconds` without a pause: wall vs CPU time shows the
                 # waits a CPU quota or a shared cpuset impose on sustained work.
                 fn, n, seconds = WORKLOADS[req["workload"]], int(req["n"]), float(req["seconds"])
+                # Untimed first: after an idle spell a quota has a whole period's budget
+                # in hand; the timed part starts in the steady state.
+                warm_end = time.perf_counter() + float(req.get("warm", 0))
+                while time.perf_counter() < warm_end:
+                    fn(n)
                 wall0, cpu0 = time.perf_counter(), time.process_time()
                 while time.perf_counter() - wall0 < seconds:
                     fn(n)

@@ -113,7 +113,8 @@ class CpuSettings:
     rounds: int = 120  # interleaved pairs of short rounds (fewer, longer ones for noisy workloads)
     round_seconds: float = 0.03
     blocks: int = 3  # sustained blocks per side
-    block_seconds: float = 0.6
+    block_seconds: float = 1.0
+    block_warm: float = 0.15  # untimed start of each block: more than one CFS period (100 ms)
     threshold: float = 0.05
     cpus: float | None = None  # a CPU quota on the container (diagnosis, self-tests)
     timeout: float = 120.0
@@ -207,7 +208,7 @@ def _interleave(a: Agent, b: Agent, workload: str, comp: Comparison, s: CpuSetti
         order = ((a, comp.a), (b, comp.b)) if i % 2 == 0 else ((b, comp.b), (a, comp.a))  # A B, B A, ...
         for agent, samples in order:
             samples.append(float(agent.request({"op": "round", "workload": workload, "n": n}, s.timeout)["seconds"]))
-    sustain = {"op": "sustain", "workload": workload, "n": n, "seconds": s.block_seconds}
+    sustain = {"op": "sustain", "workload": workload, "n": n, "seconds": s.block_seconds, "warm": s.block_warm}
     for _ in range(s.blocks):
         for agent, blocks in ((a, comp.stalls_a), (b, comp.stalls_b)):
             got = agent.request(sustain, s.timeout)

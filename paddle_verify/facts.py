@@ -52,8 +52,14 @@ class FactMissing(AssertionError):
     """A fact a check needs could not be gathered; the message says why."""
 
 
+def in_image_script(name: str) -> str:
+    """A script to run in the image with ``python -c``: the shared helpers, then the script."""
+    folder = resources.files("paddle_verify")
+    return "\n\n".join(folder.joinpath(n).read_text(encoding="utf-8") for n in ("probe_common.py", name))
+
+
 def probe_source() -> str:
-    return resources.files("paddle_verify").joinpath("probe_script.py").read_text(encoding="utf-8")
+    return in_image_script("probe_script.py")
 
 
 def demo_source(name: str) -> str:

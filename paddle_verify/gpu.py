@@ -29,7 +29,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ import docker.errors
 from docker.types import DeviceRequest
 
 from .engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded
-from .facts import KEEP_ALIVE, FactMissing
+from .facts import KEEP_ALIVE, FactMissing, in_image_script
 from .manifest import Variant
 
 MODES = ("seed", "gpus")
@@ -340,7 +339,7 @@ def mapping(host: HostGpus, mode: str) -> GpuMapping:
 
 
 def probe_source() -> str:
-    return resources.files("paddle_verify").joinpath("gpu_probe_script.py").read_text(encoding="utf-8")
+    return in_image_script("gpu_probe_script.py")
 
 
 def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: float) -> dict[str, Any]:

@@ -9,17 +9,15 @@
 #   nvidia_smi:   `nvidia-smi -L`, where the image (or the mapping) has it
 #   paddle:       (gpu variants) compiled with CUDA, its GPU count, a matmul on GPU 0 vs on the CPU
 # Python 2.7 and 3.x, standard library only (see probe_script.py).
+# which(), text(), run() and python_child() come from probe_common.py, sent in front of this.
 import glob
 import json
 import os
 import stat
-import subprocess
 import sys
 import threading
-import time
 
 MARKER = "PADDLE_VERIFY_GPU="
-OUTPUT_LIMIT = 4000
 DRIVER_DIRS = [
     "/usr/lib64",
     "/usr/lib/x86_64-linux-gnu",
@@ -29,69 +27,6 @@ DRIVER_DIRS = [
     "/usr/lib",
     "/lib64",
 ]
-
-
-def which(name):
-    for d in os.environ.get("PATH", "").split(os.pathsep):
-        p = os.path.join(d, name)
-        if os.path.exists(p) and not os.path.isdir(p):
-            return p
-    return None
-
-
-def text(data):
-    if isinstance(data, bytes):
-        data = data.decode("utf-8", "replace")
-    if len(data) > OUTPUT_LIMIT:
-        data = data[: OUTPUT_LIMIT // 2] + "\n...[cut]...\n" + data[-OUTPUT_LIMIT // 2 :]
-    return data
-
-
-def run(argv, timeout, env=None):
-    """Run argv with a deadline; never raises."""
-    result = {"argv": argv, "rc": None, "stdout": "", "stderr": "", "error": None, "timed_out": False}
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    start = time.time()
-    try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, close_fds=True)
-    except OSError as exc:
-        result["error"] = "%s: %s" % (argv[0], exc.strerror or exc)
-        return result
-    timer = threading.Timer(timeout, _kill, [proc, result])
-    timer.start()
-    try:
-        out, err = proc.communicate()
-    finally:
-        timer.cancel()
-    result["rc"] = proc.returncode
-    result["stdout"] = text(out)
-    result["stderr"] = text(err)
-    result["seconds"] = round(time.time() - start, 3)
-    if result["timed_out"]:
-        result["error"] = "%s: no answer within %ss" % (argv[0], timeout)
-    return result
-
-
-def _kill(proc, result):
-    result["timed_out"] = True
-    try:
-        proc.kill()
-    except OSError:
-        pass
-
-
-def python_child(script, arg, timeout, env):
-    """Run a script in a child interpreter; its last stdout line is JSON."""
-    res = run([sys.executable, "-c", script, json.dumps(arg)], timeout, env)
-    res["data"] = None
-    lines = [ln for ln in res["stdout"].splitlines() if ln.strip()]
-    if lines:
-        try:
-            res["data"] = json.loads(lines[-1])
-        except ValueError:
-            pass
-    return res
 
 
 def device_nodes():
