@@ -321,11 +321,27 @@ def _gbits(base: netbench.PathSamples, path: netbench.PathSamples) -> dict[str, 
     return {p.name: round(statistics.median(p.throughput) * 8 / 1e9, 2) for p in (base, path)}
 
 
-def ranking(paths: list[netbench.PathSamples]) -> dict[str, list[str]]:
-    """Paths from best to worst by median latency and by median throughput."""
+def ranking(paths: list[netbench.PathSamples], tie: float = 0.10) -> dict[str, list[list[str]]]:
+    """Paths from best to worst by median latency and by median throughput, in tiers.
+
+    Paths within ``tie`` (10%, the spread this machine gives) of the best of a tier share it: their order inside
+    a tier is noise, and would not repeat from run to run.
+    """
+
+    def tiers(values: dict[str, float]) -> list[list[str]]:
+        out: list[list[str]] = []
+        head = 0.0
+        for name, value in sorted(values.items(), key=lambda kv: kv[1]):
+            if out and value <= head * (1 + tie):
+                out[-1].append(name)
+            else:
+                out.append([name])
+                head = value
+        return out
+
     return {
-        "latency": [p.name for p in sorted(paths, key=lambda p: statistics.median(p.round_p50))],
-        "throughput": [p.name for p in sorted(paths, key=lambda p: -statistics.median(p.throughput))],
+        "latency": tiers({p.name: statistics.median(p.round_p50) for p in paths}),
+        "throughput": tiers({p.name: 1 / statistics.median(p.throughput) for p in paths}),
     }
 
 

@@ -93,3 +93,18 @@ def test_svg_plot_has_every_sample() -> None:
     assert svg.startswith("<svg")
     assert svg.count("<circle") == 5
     assert "container (median 1.15, n=2)" in svg
+
+
+def test_network_ranking_ties_what_noise_would_reorder() -> None:
+    from paddle_verify.benchrun import ranking
+    from paddle_verify.netbench import PathSamples
+
+    measured = {"loopback": (25.6e-6, 28.7e9), "host": (27.9e-6, 26.2e9), "bridge": (26.2e-6, 19.7e9),
+                "published": (54.4e-6, 12.9e9)}  # fmt: skip
+    paths = [
+        PathSamples(n, ("127.0.0.1", 1), n, round_p50=[lat], throughput=[thr]) for n, (lat, thr) in measured.items()
+    ]
+    assert ranking(paths) == {
+        "latency": [["loopback", "bridge", "host"], ["published"]],
+        "throughput": [["loopback", "host"], ["bridge"], ["published"]],
+    }
