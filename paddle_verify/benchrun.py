@@ -11,6 +11,7 @@ import os
 import socket
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,31 +160,44 @@ def measure_cpu(
         ctx = _explain(a_agent.request({"op": "context"}, 30), b_agent.request({"op": "context"}, 30))
         ctx["bare_metal_mode"] = bare.note
         ctx["container_limits"] = {"cpus": settings.cpus} if settings.cpus else "none"
-        for workload in settings.workloads:
-            comp = log.add(
-                Comparison(
-                    group=f"cpu {variant.name} {workload}",
-                    variant=variant.name,
-                    kind="cpu",
-                    unit="seconds per round",
-                    a_name="bare metal",
-                    b_name="container",
-                    context=ctx,
-                )
-            )
-            results[workload] = comp
-            try:
-                _interleave(a_agent, b_agent, workload, comp, settings)
-            except AgentError as exc:
-                comp.error = str(exc)
-                continue
-            comp.verdict = verdict(
-                comp.a, comp.b, threshold=settings.threshold, stalls_a=comp.stalls_a, stalls_b=comp.stalls_b
-            )
+        results = _compare("cpu", variant, a_agent, b_agent, ctx, settings, log)
     finally:
         for agent in agents:
             agent.close()
         session.remove(cid(container))
+    return results
+
+
+def _compare(
+    kind: str,
+    variant: Variant,
+    a: Agent,
+    b: Agent,
+    ctx: dict[str, Any],
+    settings: CpuSettings,
+    log: BenchLog,
+    annotate: Callable[[str, Comparison], None] | None = None,
+) -> dict[str, Comparison]:
+    """Each workload of ``settings`` in both places, interleaved, with its verdict."""
+    results: dict[str, Comparison] = {}
+    for workload in settings.workloads:
+        comp = log.add(
+            Comparison(
+                group=f"{kind} {variant.name} {workload}", variant=variant.name, kind=kind,
+                unit="seconds per round", a_name="bare metal", b_name="container", context=ctx,
+            )
+        )  # fmt: skip
+        results[workload] = comp
+        try:
+            _interleave(a, b, workload, comp, settings)
+        except AgentError as exc:
+            comp.error = str(exc)
+            continue
+        if annotate is not None:
+            annotate(workload, comp)
+        comp.verdict = verdict(
+            comp.a, comp.b, threshold=settings.threshold, stalls_a=comp.stalls_a, stalls_b=comp.stalls_b
+        )
     return results
 
 
@@ -407,30 +421,15 @@ def measure_gpu(
         ctx["gpu_mapping"] = gpu_mapping.description
         ctx["gpu_nodes"] = {"bare_metal": a_ctx.get("gpu_nodes"), "container": b_ctx.get("gpu_nodes")}
         ctx["host"] = host.describe()
-        for workload in settings.workloads:
-            comp = log.add(
-                Comparison(
-                    group=f"gpu {variant.name} {workload}",
-                    variant=variant.name,
-                    kind="gpu",
-                    unit="seconds per round",
-                    a_name="bare metal",
-                    b_name="container",
-                    context=ctx,
-                )
-            )
-            results[workload] = comp
-            try:
-                _interleave(a_agent, b_agent, workload, comp, settings)
-            except AgentError as exc:
-                comp.error = str(exc)
-                continue
+
+        def with_tflops(workload: str, comp: Comparison) -> None:
             units = int(comp.context["units_per_round"])
             comp.context = {
                 **comp.context,
                 "tflops": {"bare metal": tflops(workload, units, comp.a), "container": tflops(workload, units, comp.b)},
             }
-            comp.verdict = verdict(comp.a, comp.b, threshold=settings.threshold)
+
+        results = _compare("gpu", variant, a_agent, b_agent, ctx, settings, log, annotate=with_tflops)
     finally:
         for agent in agents:
             agent.close()
