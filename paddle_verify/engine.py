@@ -273,11 +273,14 @@ def sweep(client: docker.DockerClient, *, session: str | None = None, dead_only:
     def doomed(labels: Mapping[str, str]) -> bool:
         return not dead_only or not owner_alive(labels.get(LABEL_OWNER, ""))
 
+    # The low-level list: the high-level one inspects each container, and one that
+    # another session removes in between would make it fail.
     with contextlib.suppress(docker.errors.APIError):
-        for c in client.containers.list(all=True, filters={"label": selector}):
-            if doomed(c.labels):
-                remove_container(c)
-                removed += 1
+        for c in client.api.containers(all=True, filters={"label": selector}):
+            if doomed(c.get("Labels") or {}):
+                with contextlib.suppress(docker.errors.NotFound):
+                    client.api.remove_container(c["Id"], force=True, v=True)
+                    removed += 1
     with contextlib.suppress(docker.errors.APIError):
         for n in client.networks.list(filters={"label": selector}):
             if doomed(n.attrs.get("Labels") or {}):
@@ -296,7 +299,9 @@ def sweep(client: docker.DockerClient, *, session: str | None = None, dead_only:
 def leftovers(client: docker.DockerClient, session: str | None = None, *, run: str | None = None) -> list[str]:
     """Names of the suite's resources still on the engine: of a session, a run label, or all."""
     selector = f"{LABEL_RUN}={run}" if run else f"{LABEL_SESSION}={session}" if session else f"{LABEL_SUITE}={SUITE}"
-    names = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": selector})]
+    names = [
+        f"container {c['Names'][0].lstrip('/')}" for c in client.api.containers(all=True, filters={"label": selector})
+    ]
     names += [f"network {n.name}" for n in client.networks.list(filters={"label": selector})]
     names += [f"volume {v.name}" for v in client.volumes.list(filters={"label": selector})]
     return names

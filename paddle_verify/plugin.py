@@ -307,6 +307,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if threading.current_thread() is threading.main_thread():
         # pytest tears down after Ctrl-C (KeyboardInterrupt) but not after SIGTERM: make them one.
         signal.signal(signal.SIGTERM, _terminate)
+        # A process started in the background of a script inherits SIGINT ignored: Ctrl-C
+        # (and the session timeout) must still stop the run cleanly.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -323,8 +327,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
         def expire() -> None:
             recorder.note("stopped", f"the run exceeded --session-timeout={limit:g}s")
-            # A real SIGINT (not _thread.interrupt_main) also wakes a main thread blocked in a wait.
-            os.kill(os.getpid(), signal.SIGINT)
+            # A real signal (not _thread.interrupt_main) also wakes a main thread blocked in a wait;
+            # SIGTERM's handler is this plugin's own: it works whatever SIGINT's disposition.
+            os.kill(os.getpid(), signal.SIGTERM)
 
         timer = threading.Timer(limit, expire)
         timer.daemon = True
