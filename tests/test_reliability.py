@@ -127,6 +127,7 @@ def test_interrupted_at_a_random_moment_leaves_nothing(
         target = "benchmarks/test_cpu.py"
         args = ["--manifest", str(REFERENCE), "--variant", "cpu", "-k", "interp", "--bench-rounds", "40"]
     delay = rng.uniform(0.3, 10.0)
+    ssh_images_before = {t for i in docker_client.images.list("paddle-verify/ssh") for t in i.tags}
     run = start(*args, target=target)
     time.sleep(delay)  # the random moment of the interruption
     run.proc.send_signal(sig)
@@ -137,6 +138,10 @@ def test_interrupted_at_a_random_moment_leaves_nothing(
     )
     left = clean_within(docker_client, run.label)
     assert left == [], f"seed {seed}: {kind}, {sig.name} after {delay:.1f}s left {left}"
+    if kind == "build":  # the SSH image of this trial's own context: reused by nobody
+        for image in docker_client.images.list("paddle-verify/ssh"):
+            for tag in set(image.tags) - ssh_images_before:
+                docker_client.images.remove(tag, force=True)
 
 
 def test_sigkill_leftovers_are_swept_by_the_next_run(
