@@ -9,13 +9,12 @@
 #   nvidia_smi:   `nvidia-smi -L`, where the image (or the mapping) has it
 #   paddle:       (gpu variants) compiled with CUDA, its GPU count, a matmul on GPU 0 vs on the CPU
 # Python 2.7 and 3.x, standard library only (see probe_script.py).
-# which(), text(), run() and python_child() come from probe_common.py, sent in front of this.
+# which(), text(), run(), python_child() and Jobs come from probe_common.py, sent in front of this.
 import glob
 import json
 import os
 import stat
 import sys
-import threading
 
 MARKER = "PADDLE_VERIFY_GPU="
 DRIVER_DIRS = [
@@ -142,31 +141,15 @@ def main():
         "nvidia_smi": None,
         "paddle": None,
     }
-    jobs = {}
+    jobs = Jobs("gpu probe")
 
-    def job(key, fn, *args):
-        holder = {}
-
-        def target():
-            try:
-                holder["value"] = fn(*args)
-            except Exception as exc:  # a probe bug must not hide the other facts
-                holder["value"] = {"error": "gpu probe: %s: %s" % (type(exc).__name__, exc)}
-
-        t = threading.Thread(target=target)
-        t.daemon = True
-        t.start()
-        jobs[key] = (t, holder)
-
-    job("libcuda", python_child, LIBCUDA, {"names": cfg["libcuda_names"]}, timeout, env)
+    jobs.start("libcuda", python_child, LIBCUDA, {"names": cfg["libcuda_names"]}, timeout, env)
     smi = which("nvidia-smi")
     if smi:
-        job("nvidia_smi", run, [smi, "-L"], timeout, env)
+        jobs.start("nvidia_smi", run, [smi, "-L"], timeout, env)
     if cfg.get("paddle"):
-        job("paddle", python_child, PADDLE, {}, timeout, env)
-    for key, (t, holder) in jobs.items():
-        t.join(timeout + 5)
-        facts[key] = holder.get("value", {"error": "gpu probe: %s did not finish" % key})
+        jobs.start("paddle", python_child, PADDLE, {}, timeout, env)
+    jobs.collect(facts, timeout)
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()
 

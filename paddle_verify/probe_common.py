@@ -77,3 +77,30 @@ def python_child(script, arg, timeout, env):
         except ValueError:
             pass
     return res
+
+
+class Jobs(object):
+    """Probe steps run side by side in threads; a step that raises or hangs is reported, not fatal."""
+
+    def __init__(self, name):
+        self.name = name
+        self.started = {}
+
+    def start(self, key, fn, *args):
+        holder = {}
+
+        def target():
+            try:
+                holder["value"] = fn(*args)
+            except Exception as exc:  # a probe bug must not hide the other facts
+                holder["value"] = {"error": "%s: %s: %s" % (self.name, type(exc).__name__, exc)}
+
+        t = threading.Thread(target=target)
+        t.daemon = True
+        t.start()
+        self.started[key] = (t, holder)
+
+    def collect(self, facts, timeout):
+        for key, (t, holder) in self.started.items():
+            t.join(timeout + 5)
+            facts[key] = holder.get("value", {"error": "%s: %s did not finish" % (self.name, key)})

@@ -4,12 +4,11 @@
 # prints one JSON line prefixed with MARKER. It must run on Python 2.7 and 3.x
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
-# which(), text(), run() and python_child() come from probe_common.py, sent in front of this.
+# which(), text(), run(), python_child() and Jobs come from probe_common.py, sent in front of this.
 import json
 import os
 import platform
 import sys
-import threading
 
 MARKER = "PADDLE_VERIFY_FACTS="
 
@@ -144,24 +143,10 @@ def main():
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
 
-    jobs = {}
+    jobs = Jobs("probe")
 
-    def job(key, fn, *args):
-        holder = {}
-
-        def target():
-            try:
-                holder["value"] = fn(*args)
-            except Exception as exc:  # a probe bug must not hide the other facts
-                holder["value"] = {"error": "probe: %s: %s" % (type(exc).__name__, exc)}
-
-        t = threading.Thread(target=target)
-        t.daemon = True
-        t.start()
-        jobs[key] = (t, holder)
-
-    job("launcher_runs", launcher_runs, cfg, env)
-    job(
+    jobs.start("launcher_runs", launcher_runs, cfg, env)
+    jobs.start(
         "imports",
         python_child,
         IMPORTS,
@@ -170,7 +155,7 @@ def main():
         env,
     )
     if cfg.get("demo_train"):
-        job("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
+        jobs.start("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
     if cfg.get("devel"):
         dv = cfg["devel"]
         facts["devel"] = {
@@ -178,9 +163,7 @@ def main():
             "headers": python_headers(),
             "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
         }
-    for key, (t, holder) in jobs.items():
-        t.join(timeout + 5)
-        facts[key] = holder.get("value", {"error": "probe: %s did not finish" % key})
+    jobs.collect(facts, timeout)
     facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()
