@@ -42,8 +42,8 @@ base: engine
 # Layers are cached by the engine: a rebuild with nothing changed takes seconds.
 images: base wheelhouse
 	docker build -q --build-arg BASE=$(BASE) -t $(REPO):$(TAG)-cpu -f images/cpu/Dockerfile images
-	docker build -q --build-arg RUNTIME=$(REPO):$(TAG)-cpu -t $(REPO):$(TAG)-cpu-devel images/cpu-devel
-	docker build -q --build-arg DEVEL=$(REPO):$(TAG)-cpu-devel -t $(REPO):$(TAG)-cpu-demo -f images/cpu-demo/Dockerfile images
+	docker build -q --build-arg RUNTIME=$(REPO):$(TAG)-cpu -t $(REPO):$(TAG)-cpu-devel images/devel
+	docker build -q --build-arg DEVEL=$(REPO):$(TAG)-cpu-devel -t $(REPO):$(TAG)-cpu-demo -f images/demo/Dockerfile images
 
 # GPU reference images: needs a CUDA base image on this engine, e.g.
 #   make gpu-images CUDA_BASE=nvidia/cuda:12.0.1-cudnn8-runtime-ubuntu22.04
@@ -56,8 +56,8 @@ gpu-images: engine
 	$(PY) -m pip download -q $(subst 3.11,$(GPU_PYTHON),$(WHEEL_PLATFORM)) -d images/wheelhouse-gpu paddlepaddle-gpu==$(GPU_TAG) matplotlib beautifulsoup4 PyYAML
 	$(PY) -m pip wheel -q --no-deps -w images/wheelhouse-gpu docopt==0.6.2
 	docker build -q --build-arg CUDA_BASE=$(CUDA_BASE) -t $(REPO):$(GPU_TAG)-gpu -f images/gpu/Dockerfile images
-	docker build -q --build-arg RUNTIME=$(REPO):$(GPU_TAG)-gpu -t $(REPO):$(GPU_TAG)-gpu-devel images/gpu-devel
-	docker build -q --build-arg DEVEL=$(REPO):$(GPU_TAG)-gpu-devel -t $(REPO):$(GPU_TAG)-gpu-demo -f images/gpu-demo/Dockerfile images
+	docker build -q --build-arg RUNTIME=$(REPO):$(GPU_TAG)-gpu -t $(REPO):$(GPU_TAG)-gpu-devel images/devel
+	docker build -q --build-arg DEVEL=$(REPO):$(GPU_TAG)-gpu-devel --build-arg WHEELS=wheelhouse-gpu -t $(REPO):$(GPU_TAG)-gpu-demo -f images/demo/Dockerfile images
 
 check: venv images
 	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all $(PYTEST_ARGS)
