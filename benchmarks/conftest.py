@@ -8,19 +8,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from paddle_verify import gpu, netbench
-from paddle_verify.agents import default_cache
-from paddle_verify.benchrun import (
-    BenchLog,
-    Comparison,
-    CpuSettings,
-    NetSettings,
-    gpu_settings,
-    measure_cpu,
-    measure_gpu,
-    measure_network,
-)
+from paddle_verify.bench.baremetal import default_cache
+from paddle_verify.bench.cpu import CpuSettings, measure_cpu
+from paddle_verify.bench.gpu import gpu_settings, measure_gpu
+from paddle_verify.bench.log import BenchLog, Comparison
+from paddle_verify.bench.netclient import PathSamples
+from paddle_verify.bench.network import NetSettings, measure_network
 from paddle_verify.engine import EngineError, Session
+from paddle_verify.facts import FactMissing, Gatherer, Kind
+from paddle_verify.gpu import GpuMapping, HostGpus
 from paddle_verify.manifest import Variant
 
 
@@ -44,27 +40,23 @@ def _cache(config: pytest.Config) -> Path:
 T = TypeVar("T")
 
 
-def once_per_variant(measure: Callable[[Variant], T]) -> Callable[[Variant], T]:
-    """Measure a variant on first use and keep the result, or the failure, for its other tests."""
-    done: dict[str, T | EngineError] = {}
+def measured(gatherer: Gatherer, name: str, measure: Callable[[Variant], T]) -> Callable[[Variant], T]:
+    """``get(variant)``: measured once per variant by the run's gatherer, never two at once (the
+    benchmarks ask one at a time); a measurement that failed fails every test that reads it."""
 
-    def get(variant: Variant) -> T:
-        if variant.name not in done:
-            try:
-                done[variant.name] = measure(variant)
-            except EngineError as exc:
-                done[variant.name] = exc
-        result = done[variant.name]
-        if isinstance(result, EngineError):
-            pytest.fail(str(result))
-        return result
+    def gather(variant: Variant) -> T:
+        try:
+            return measure(variant)
+        except EngineError as exc:
+            raise FactMissing(str(exc) if str(exc).startswith(variant.name) else f"{variant.name}: {exc}") from None
 
-    return get
+    kind = Kind(name, gather)
+    return lambda variant: gatherer.get(kind, variant)
 
 
 @pytest.fixture(scope="session")
 def cpu_results(
-    docker_session: Session, bench_log: BenchLog, pytestconfig: pytest.Config
+    docker_session: Session, gatherer: Gatherer, bench_log: BenchLog, pytestconfig: pytest.Config
 ) -> Callable[[Variant], dict[str, Comparison]]:
     """``cpu_results(variant)``: the interleaved CPU comparison of each workload (measured once)."""
     settings = CpuSettings(
@@ -72,37 +64,46 @@ def cpu_results(
         threshold=pytestconfig.getoption("--threshold") / 100,
         cpus=pytestconfig.getoption("--bench-cpus"),
     )
-    return once_per_variant(lambda v: measure_cpu(docker_session, v, bench_log, _cache(pytestconfig), settings))
+    cache = _cache(pytestconfig)
+    return measured(gatherer, "bench-cpu", lambda v: measure_cpu(docker_session, v, bench_log, cache, settings))
 
 
 @pytest.fixture(scope="session")
 def gpu_results(
-    docker_session: Session, bench_log: BenchLog, host_gpus: gpu.HostGpus, pytestconfig: pytest.Config
+    docker_session: Session,
+    gatherer: Gatherer,
+    bench_log: BenchLog,
+    host_gpus: HostGpus,
+    gpu_mapping: GpuMapping,
+    pytestconfig: pytest.Config,
 ) -> Callable[[Variant], dict[str, Comparison]]:
     """``gpu_results(variant)``: the interleaved GPU comparison of each workload; a skip without a GPU."""
     settings = gpu_settings(
         threshold=pytestconfig.getoption("--threshold") / 100, rounds=pytestconfig.getoption("--bench-rounds")
     )
-    gpu_mapping = gpu.mapping(host_gpus, pytestconfig.getoption("--gpu-mode"))
-    measured = once_per_variant(
-        lambda v: measure_gpu(docker_session, v, bench_log, _cache(pytestconfig), settings, gpu_mapping, host_gpus)
+    cache = _cache(pytestconfig)
+    get = measured(
+        gatherer,
+        "bench-gpu",
+        lambda v: measure_gpu(docker_session, v, bench_log, cache, settings, gpu_mapping, host_gpus),
     )
 
-    def get(variant: Variant) -> dict[str, Comparison]:
+    def result(variant: Variant) -> dict[str, Comparison]:
         if not host_gpus.found:
             pytest.skip(f"{variant.name}: {host_gpus.absence()}")
-        return measured(variant)
+        return get(variant)
 
-    return get
+    return result
 
 
 @pytest.fixture(scope="session")
 def net_results(
-    docker_session: Session, bench_log: BenchLog, pytestconfig: pytest.Config
-) -> Callable[[Variant], list[netbench.PathSamples]]:
+    docker_session: Session, gatherer: Gatherer, bench_log: BenchLog, pytestconfig: pytest.Config
+) -> Callable[[Variant], list[PathSamples]]:
     """``net_results(variant)``: the four network paths, measured once per variant."""
     settings = NetSettings(threshold=pytestconfig.getoption("--threshold") / 100)
-    return once_per_variant(lambda v: measure_network(docker_session, v, bench_log, _cache(pytestconfig), settings))
+    cache = _cache(pytestconfig)
+    return measured(gatherer, "bench-net", lambda v: measure_network(docker_session, v, bench_log, cache, settings))
 
 
 class Replay:

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from paddle_verify.benchrun import CPU_WORKLOADS, Comparison
+from paddle_verify.bench.cpu import CPU_WORKLOADS
+from paddle_verify.bench.log import Comparison
 from paddle_verify.manifest import Variant
 
 pytestmark = pytest.mark.flavour("cpu")

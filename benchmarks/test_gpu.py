@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from paddle_verify.benchrun import GPU_WORKLOADS, Comparison
+from paddle_verify.bench.gpu import GPU_WORKLOADS
+from paddle_verify.bench.log import Comparison
 from paddle_verify.manifest import Variant
 
 pytestmark = pytest.mark.flavour("gpu")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from paddle_verify import netbench
-from paddle_verify.benchrun import BenchLog, Comparison
+from paddle_verify.bench import netclient
+from paddle_verify.bench.log import BenchLog, Comparison
 from paddle_verify.manifest import Variant
 
 PATHS = ["loopback", "host", "bridge", "published"]
@@ -22,7 +22,7 @@ def test_network_latency(
     benchmark: Any,
     variant: Variant,
     path: str,
-    net_results: Callable[[Variant], list[netbench.PathSamples]],
+    net_results: Callable[[Variant], list[netclient.PathSamples]],
     replay: Callable[..., None],
 ) -> None:
     samples = {p.name: p for p in net_results(variant)}[path]
@@ -34,7 +34,7 @@ def test_network_throughput(
     benchmark: Any,
     variant: Variant,
     path: str,
-    net_results: Callable[[Variant], list[netbench.PathSamples]],
+    net_results: Callable[[Variant], list[netclient.PathSamples]],
     replay: Callable[..., None],
 ) -> None:
     samples = {p.name: p for p in net_results(variant)}[path]
@@ -46,7 +46,7 @@ def test_network_throughput(
 def test_host_network_matches_bare_metal(
     variant: Variant,
     measure: str,
-    net_results: Callable[[Variant], list[netbench.PathSamples]],
+    net_results: Callable[[Variant], list[netclient.PathSamples]],
     bench_log: BenchLog,
     gate: Callable[[Variant, Comparison], None],
 ) -> None:

@@ -2,11 +2,11 @@
 
 import pytest
 
-from paddle_verify.facts import FactMissing, VariantFacts
+from paddle_verify.facts import FactMissing, ImageFacts
 from paddle_verify.manifest import Variant
 
 
-def _build(f: VariantFacts) -> tuple[str | None, str | None] | None:
+def _build(f: ImageFacts) -> tuple[str | None, str | None] | None:
     try:
         paddle = f.imports.get("paddle") or {}
     except FactMissing:
@@ -14,9 +14,7 @@ def _build(f: VariantFacts) -> tuple[str | None, str | None] | None:
     return paddle.get("version"), paddle.get("commit")
 
 
-def test_same_paddle_as_the_other_variants(
-    variant: Variant, facts: VariantFacts, all_facts: list[VariantFacts]
-) -> None:
+def test_same_paddle_as_the_other_variants(variant: Variant, facts: ImageFacts, all_facts: list[ImageFacts]) -> None:
     paddle = facts.imports.get("paddle") or {}
     mine = (paddle.get("version"), paddle.get("commit"))
     assert mine[0], f"{variant.name}: the paddle package reports no version"

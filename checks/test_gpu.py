@@ -17,10 +17,8 @@ from collections.abc import Callable
 
 import pytest
 
-from paddle_verify.gpu import GpuFacts, smi_uuids
+from paddle_verify.gpu import GpuCheck, GpuFacts, smi_uuids
 from paddle_verify.manifest import Variant
-
-from .conftest import GpuCheck
 
 
 @pytest.mark.flavour("gpu")
@@ -38,8 +36,8 @@ def test_host_has_nvidia_gpu(variant: Variant, gpu_check: GpuCheck) -> None:
 @pytest.mark.gpu_device
 def test_gpu_device_nodes_present(variant: Variant, gpu_check: GpuCheck) -> None:
     expected = gpu_check.host.gpu_nodes
-    nodes = {n["path"]: n for n in gpu_check.facts.device_nodes}
-    missing = [p for p in expected if nodes.get(p, {}).get("kind") != "char"]
+    nodes = {n["path"]: n["kind"] for n in gpu_check.facts.device_nodes}
+    missing = [p for p in expected if nodes.get(p) != "char"]
     assert not missing, (
         f"{variant.name}: the container ({gpu_check.facts.description}) lacks the device node(s) {missing}; "
         f"expected {expected} as character devices, found {sorted(nodes) or 'no /dev/nvidia*'}"
@@ -119,7 +117,7 @@ def test_cpu_variant_sees_no_gpu(variant: Variant, gpu_facts: Callable[[Variant]
     seen = {
         "device nodes": [n["path"] for n in facts.device_nodes],
         "libcuda loaded as": facts.libcuda["loaded"],
-        "libcuda files": facts.probe["libcuda_files"],
+        "libcuda files": facts.libcuda_files,
     }
     seen = {what: found for what, found in seen.items() if found}
     assert not seen, f"{variant.name}: a container started the default way should see no GPU, it sees {seen}"

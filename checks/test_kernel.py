@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from paddle_verify.facts import VariantFacts, parse_kernel
+from paddle_verify.facts import ImageFacts, parse_kernel
 from paddle_verify.manifest import Variant
 
 MIN_KERNEL = (3, 10)
@@ -15,6 +15,6 @@ def test_host_kernel_at_least_3_10(variant: Variant, engine_info: dict[str, Any]
     )
 
 
-def test_container_sees_host_kernel(variant: Variant, facts: VariantFacts, engine_info: dict[str, Any]) -> None:
-    inside, host = facts.probe["kernel"], engine_info.get("KernelVersion")
+def test_container_sees_host_kernel(variant: Variant, facts: ImageFacts, engine_info: dict[str, Any]) -> None:
+    inside, host = facts.kernel, engine_info.get("KernelVersion")
     assert inside == host, f"{variant.name}: the container reports kernel {inside!r}, the host {host!r}"

@@ -2,11 +2,11 @@
 
 import re
 
-from paddle_verify.facts import VariantFacts
+from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 
 
-def _no_shell(variant: Variant, facts: VariantFacts) -> str:
+def _no_shell(variant: Variant, facts: ImageFacts) -> str:
     tty = facts.tty
     how = f"exited with code {tty.exit_code}" if tty.exited else f"did not answer within {tty.seconds:.0f}s"
     return (
@@ -15,11 +15,11 @@ def _no_shell(variant: Variant, facts: VariantFacts) -> str:
     )
 
 
-def test_run_it_gives_a_shell(variant: Variant, facts: VariantFacts) -> None:
+def test_run_it_gives_a_shell(variant: Variant, facts: ImageFacts) -> None:
     assert facts.tty.answered, _no_shell(variant, facts)
 
 
-def test_paddle_version_in_the_shell(variant: Variant, facts: VariantFacts) -> None:
+def test_paddle_version_in_the_shell(variant: Variant, facts: ImageFacts) -> None:
     tty = facts.tty
     assert tty.answered, _no_shell(variant, facts)
     screen = tty.transcript.strip()[-500:]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from paddle_verify.facts import VariantFacts
+from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 from paddle_verify.ssh import SshFacts
 
@@ -19,21 +19,19 @@ Facts = Callable[[Variant], SshFacts]
 
 
 def test_ssh_image_builds(variant: Variant, ssh_facts: Facts) -> None:
-    facts = ssh_facts(variant)
-    assert facts.image, facts.error
+    image = ssh_facts(variant).built
+    assert image.startswith("paddle-verify/ssh:"), f"{variant.name}: the SSH image is tagged {image!r}"
 
 
 def test_sshd_answers_on_the_published_port(variant: Variant, ssh_facts: Facts) -> None:
-    machine = ssh_facts(variant).need()
+    machine = ssh_facts(variant).machine
     assert machine.banner.startswith("SSH-2.0-"), f"{variant.name}: {machine.name} answered {machine.banner!r}"
 
 
-def test_root_login_runs_paddle_version_like_docker_exec(
-    variant: Variant, ssh_facts: Facts, facts: VariantFacts
-) -> None:
+def test_root_login_runs_paddle_version_like_docker_exec(variant: Variant, ssh_facts: Facts, facts: ImageFacts) -> None:
     ssh = ssh_facts(variant)
-    ssh.need()
-    assert ssh.over_ssh is not None, f"{variant.name}: root could not log in: {ssh.login_error}"
+    machine = ssh.machine
+    assert ssh.over_ssh is not None, f"{variant.name}: root could not log in to {machine.name}: {ssh.login_error}"
     rc, out, err = ssh.over_ssh
     assert rc == 0, f"{variant.name}: `paddle version` over SSH exited with {rc}: {err.strip()[-300:]!r}"
     direct = facts.version_run["stdout"]  # the probe's `docker exec` of the same image
@@ -44,9 +42,11 @@ def test_root_login_runs_paddle_version_like_docker_exec(
 
 def test_stop_and_rm_remove_the_container_and_its_data(variant: Variant, ssh_facts: Facts) -> None:
     facts = ssh_facts(variant)
-    facts.need()
+    machine = facts.machine
     assert facts.lifecycle_error is None, facts.lifecycle_error
-    assert facts.removed, f"{variant.name}: the container is still there after docker stop + docker rm"
+    assert facts.removed, (
+        f"{variant.name}: the second container of {machine.name}'s image is still there after docker stop + docker rm"
+    )
     assert not facts.layer_left, f"{variant.name}: its writable layer {facts.layer} is still on disk"
 
 
@@ -56,7 +56,7 @@ def test_stop_and_rm_remove_the_container_and_its_data(variant: Variant, ssh_fac
 def test_port_published_on_loopback_only(
     variant: Variant, ssh_facts: Facts, finding: Callable[[bool, str], None]
 ) -> None:
-    machine = ssh_facts(variant).need()
+    machine = ssh_facts(variant).machine
     exposed = [b for b in machine.bindings if b.get("HostIp") in ("", "0.0.0.0", "::")]
     addrs = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in exposed)
     finding(
@@ -68,30 +68,30 @@ def test_port_published_on_loopback_only(
 
 def test_root_password_login_refused(variant: Variant, ssh_facts: Facts, finding: Callable[[bool, str], None]) -> None:
     facts = ssh_facts(variant)
-    facts.need()
+    machine = facts.machine
     finding(
         not facts.root_password_accepted,
-        f"{variant.name}: sshd accepts root login with a password (the install page's setup)",
+        f"{variant.name}: sshd of {machine.name} accepts root login with a password (the install page's setup)",
     )
 
 
 def test_password_not_guessable(variant: Variant, ssh_facts: Facts, finding: Callable[[bool, str], None]) -> None:
     facts = ssh_facts(variant)
-    facts.need()
+    machine = facts.machine
     guessed = facts.guessed[0] if facts.guessed else ""
-    finding(not facts.guessed, f"{variant.name}: root's password is a well-known one: {guessed!r}")
+    finding(not facts.guessed, f"{variant.name}: root's password on {machine.name} is a well-known one: {guessed!r}")
 
 
 def test_host_keys_differ_between_containers(
     variant: Variant, ssh_facts: Facts, finding: Callable[[bool, str], None]
 ) -> None:
     facts = ssh_facts(variant)
-    facts.need()
-    assert facts.host_keys is not None, facts.host_key_error
+    machine = facts.machine
+    assert facts.host_keys is not None, f"{variant.name}: host keys not read: {facts.host_key_error}"
     first, second = facts.host_keys
     finding(
         first != second,
-        f"{variant.name}: two containers of the SSH image share the host key {first} (baked into the image): "
+        f"{variant.name}: {machine.name} and a second container of its image share the host key {first} (baked in): "
         "one leaked image lets anyone impersonate every container",
     )
 
@@ -100,7 +100,5 @@ def test_no_credentials_in_image_history(
     variant: Variant, ssh_facts: Facts, finding: Callable[[bool, str], None]
 ) -> None:
     facts = ssh_facts(variant)
-    assert facts.image, facts.error
-    finding(
-        not facts.history, f"{variant.name}: `docker history` of the SSH image shows a credential: {facts.history[:1]}"
-    )
+    image = facts.built
+    finding(not facts.history, f"{variant.name}: `docker history` of {image} shows a credential: {facts.history[:1]}")

@@ -1,8 +1,8 @@
 """Fixtures of the suite's own tests: the real engine, images built for a test, inner runs.
 
-Tests that need the engine skip with a reason when there is none, except in CI
-(``CI=true``), where a missing engine is a failure: CI must not go green on
-skipped integration tests.
+A test whose prerequisite is missing here (the engine, the images, root, gcc) skips
+with the reason, except in CI (``CI=true``, exported by ``.ci/run``), where it fails:
+CI must not go green on tests it never ran (:func:`prerequisite`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import uuid
 from collections.abc import Callable, Generator
@@ -23,18 +25,28 @@ import docker.errors
 import pytest
 
 from paddle_verify.engine import LABEL_SESSION, LABEL_SUITE, SUITE, DaemonUnreachable, connect, leftovers
-
-pytest_plugins = ["pytester"]
+from paddle_verify.manifest import load
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "variants" / "reference.toml"
-REF_REPO = "paddle-verify/paddlepaddle"
-REF_TAG = "3.3.1"
+REFERENCE_GPU = ROOT / "variants" / "reference-gpu.toml"
 TEST_SESSION = f"selftest-{uuid.uuid4().hex[:8]}"
+IN_CI = os.environ.get("CI") == "true"
 
 
-def reference_image(variant: str) -> str:
-    return f"{REF_REPO}:{REF_TAG}-{variant}"
+def prerequisite(ok: bool, reason: str) -> None:
+    """A test that cannot run here skips with the reason, except in CI, where it fails:
+    CI must not go green on tests it never ran."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run this test: its set-up is missing)")
+    pytest.skip(reason)
+
+
+def reference_image(variant: str, manifest: Path = REFERENCE) -> str:
+    """The reference image of ``variant``, as the manifest names it (no tag written here)."""
+    return load(manifest).variants[variant].image
 
 
 @pytest.fixture(scope="session")
@@ -42,28 +54,23 @@ def docker_client() -> Generator[docker.DockerClient, None, None]:
     try:
         client = connect()
     except DaemonUnreachable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{exc} (CI must run the integration tests: start the engine first)")
-        pytest.skip(str(exc))
+        prerequisite(False, str(exc))
+        raise
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
 def reference_images(docker_client: docker.DockerClient) -> dict[str, str]:
-    """The locally built reference images (``make images``), by variant."""
-    refs = {v: reference_image(v) for v in ("cpu", "cpu-devel", "cpu-demo")}
+    """The locally built cpu reference images (``make images``), by variant."""
+    refs = {name: v.image for name, v in load(REFERENCE).variants.items()}
     missing = []
     for ref in refs.values():
         try:
             docker_client.images.get(ref)
         except docker.errors.ImageNotFound:
             missing.append(ref)
-    if missing:
-        message = f"reference images missing: {missing}; run `make images`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    prerequisite(not missing, f"reference images missing: {missing}; run `make images`")
     return refs
 
 
@@ -115,6 +122,7 @@ class InnerRun:
     stderr: str
     summary: dict[str, Any] | None
     path: Path
+    bench: dict[str, Any] | None = None  # benchmarks.json, when the run wrote one
 
     def outcomes(self) -> dict[str, str]:
         """``{nodeid-without-file: outcome}`` from summary.json."""
@@ -134,21 +142,34 @@ class InnerRun:
         return leftovers(client, self.summary["notes"]["session"])
 
 
-@pytest.fixture
-def run_checks(pytester: pytest.Pytester) -> Callable[..., InnerRun]:
-    def run(*args: str, timeout: float = 600) -> InnerRun:
-        result = pytester.runpytest_subprocess(str(ROOT / "checks"), "-p", "no:cacheprovider", *args, timeout=timeout)
-        summary_file = pytester.path / "reports" / "summary.json"
-        summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
-        return InnerRun(
-            ret=int(result.ret),
-            stdout=result.stdout.str(),
-            stderr=result.stderr.str(),
-            summary=summary,
-            path=pytester.path,
-        )
+def run_suite(cwd: Path, *args: str, target: Path = ROOT / "checks", timeout: float = 600) -> InnerRun:
+    """The one way a self-test runs the suite: ``pytest TARGET ARGS`` in a subprocess in ``cwd``
+    (the plugin loads through its entry point, as for a user), then its reports."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(target), "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    reports = cwd / "reports"
+    summary = reports / "summary.json"
+    bench = reports / "benchmarks.json"
+    return InnerRun(
+        ret=proc.returncode,
+        stdout=proc.stdout,
+        stderr=proc.stderr,
+        summary=json.loads(summary.read_text()) if summary.exists() else None,
+        path=cwd,
+        bench=json.loads(bench.read_text()) if bench.exists() else None,
+    )
 
-    return run
+
+@pytest.fixture
+def run_checks(tmp_path: Path) -> Callable[..., InnerRun]:
+    """``run_checks(*args)``: the suite over ``checks/`` in a fresh directory of this test."""
+    return lambda *args, timeout=600: run_suite(tmp_path, *args, timeout=timeout)
 
 
 def labelled_containers(client: docker.DockerClient) -> list[str]:

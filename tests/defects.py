@@ -8,7 +8,13 @@ Every other check of that variant must pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from paddle_verify.manifest import load
+
+# The reference images' tag, from their manifest; OTHER: a version the images are not.
+TAG = load(Path(__file__).resolve().parents[1] / "variants" / "reference.toml").default_tag
+OTHER = f"{TAG}.post99"
 LAUNCHER = "/usr/local/bin/paddle"
 SITE = "/usr/local/lib/python3.11/dist-packages"
 
@@ -74,10 +80,10 @@ DEFECTS = [
         "wrong-version",
         "cpu",
         "runtime",
-        f"RUN sed -i 's/echo \"PaddlePaddle 3.3.1,/echo \"PaddlePaddle 3.3.0,/' {LAUNCHER}",
+        f"RUN sed -i 's/echo \"PaddlePaddle {TAG},/echo \"PaddlePaddle {OTHER},/' {LAUNCHER}",
         {
-            "test_version_matches_tag[{v}]": "says 3.3.0, the tag 3.3.1",
-            "test_launcher_and_package_agree[{v}]": "says 3.3.0, the paddle package says 3.3.1",
+            "test_version_matches_tag[{v}]": f"says {OTHER}, the tag {TAG}",
+            "test_launcher_and_package_agree[{v}]": f"says {OTHER}, the paddle package says {TAG}",
         },
     ),
     Defect(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REFERENCE, ImageFactory, InnerRun
+from .conftest import REFERENCE, ImageFactory, InnerRun, run_suite
 from .defects import CONTRACT_PACKAGE_MISSING, DEFECTS, PY_PADDLE_DOUBLE, Defect
 
 # The SSH checks have broken images of their own (test_ssh.py); building an SSH
@@ -67,36 +67,9 @@ def broken_images(reference_images: dict[str, str], build_image: ImageFactory) -
 def matrix_run(
     broken_images: dict[str, tuple[Defect, str]],
     tmp_path_factory: pytest.TempPathFactory,
-    pytester_module: Callable[..., InnerRun],
 ) -> InnerRun:
     manifest = manifest_for(tmp_path_factory.mktemp("manifest") / "broken.toml", broken_images)
-    return pytester_module("--manifest", str(manifest), "--variant", "all", *NOT_SSH)
-
-
-@pytest.fixture(scope="module")
-def pytester_module(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., InnerRun]:
-    """Inner runs shared by the tests of this module (one run checks every defect)."""
-    import json
-    import subprocess
-    import sys
-
-    from .conftest import ROOT
-
-    def run(*args: str, timeout: float = 600) -> InnerRun:
-        cwd = tmp_path_factory.mktemp("inner")
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        summary_file = cwd / "reports" / "summary.json"
-        summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
-        return InnerRun(ret=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, summary=summary, path=cwd)
-
-    return run
+    return run_suite(tmp_path_factory.mktemp("inner"), "--manifest", str(manifest), "--variant", "all", *NOT_SSH)
 
 
 @pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])

@@ -10,16 +10,15 @@ import docker
 import pytest
 
 from paddle_verify.engine import (
-    LABEL_OWNER,
     LABEL_SESSION,
     EngineError,
     Session,
     cid,
     exec_bounded,
     leftovers,
-    owner_alive,
-    owner_token,
+    sweep,
 )
+from paddle_verify.engine.labels import LABEL_OWNER, owner_alive, owner_token
 
 BASE = "paddle-verify/debian:12"
 
@@ -82,7 +81,7 @@ def test_sweep_removes_dead_sessions_only(docker_client: docker.DockerClient, se
     live_other = Session(docker_client)  # another live session of this same process
     live_container = live_other.create_container(BASE, variant="cpu", purpose="test", entrypoint=["true"])
     try:
-        assert session.sweep_dead() >= 1
+        assert sweep(docker_client, dead_only=True) >= 1
         assert leftovers(docker_client, dead.id) == []
         assert leftovers(docker_client, live_other.id) == [f"container {live_container.name}"]
     finally:

@@ -26,16 +26,24 @@ import pytest
 from docker.types import DeviceRequest
 
 from checks import test_gpu as gpu_checks
-from checks.conftest import GpuCheck
 from paddle_verify import gpu
-from paddle_verify.agents import agent_env, bare_metal, default_cache, start_bare_agent
+from paddle_verify.bench.agents import agent_env
+from paddle_verify.bench.baremetal import bare_metal, default_cache, start_bare_agent
 from paddle_verify.engine import Session
+from paddle_verify.gpu.host import multiarch_dir
 from paddle_verify.manifest import Variant, load
 
-from .conftest import REFERENCE, ROOT, InnerRun, reference_image
+from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, reference_image, run_suite
 
 DOUBLES = ROOT / "tests" / "doubles" / "nvidia"
-AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="character device nodes (os.mknod) need root")
+
+
+@pytest.fixture
+def as_root() -> None:
+    prerequisite(os.geteuid() == 0, "character device nodes (os.mknod) need root")
+
+
+AS_ROOT = pytest.mark.usefixtures("as_root")
 
 
 def fake_uuid(index: int) -> str:
@@ -46,8 +54,7 @@ def fake_uuid(index: int) -> str:
 @pytest.fixture(scope="session")
 def fake_driver_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The TEST DOUBLE driver library, compiled once (libcuda and NVML entry points)."""
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to compile the fake driver library")
+    prerequisite(shutil.which("gcc") is not None, "gcc is needed to compile the fake driver library")
     out = tmp_path_factory.mktemp("fake-driver") / "fake_nvidia.so"
     subprocess.run(
         ["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-o", str(out), str(DOUBLES / "fake_nvidia.c")], check=True
@@ -152,7 +159,7 @@ def test_no_gpu_says_where_it_looked(tmp_path: Path) -> None:
     )
     assert "nvidia-smi -L: no nvidia-smi on PATH" in message
     assert f"{root}/proc/driver/nvidia/gpus: absent" in message
-    assert f"{root}/usr/lib64, {root}/{gpu.multiarch_dir()}: 3 driver librar(ies)" in message
+    assert f"{root}/usr/lib64, {root}/{multiarch_dir()}: 3 driver librar(ies)" in message
 
 
 @AS_ROOT
@@ -235,7 +242,7 @@ def test_seed_mapping_end_to_end_libcuda_counts_the_fake_gpus(
     facts = gpu.gather(session(), variant, gpu.mapping(host, "seed"), timeout=60)
     assert facts.error is None, facts.error
     assert facts.execs == 1
-    check = GpuCheck(variant, host, "seed", lambda: facts)
+    check = gpu.GpuCheck(variant, host, "seed", lambda: facts)
     # The suite's own checks, on the facts of the real container.
     gpu_checks.test_gpu_device_nodes_present(variant, check)
     gpu_checks.test_libcuda_counts_host_gpus(variant, check)
@@ -265,7 +272,7 @@ def test_seed_mapping_missing_a_device_fails_the_checks(
     devices = [d for d in full.create_kwargs["devices"] if "/dev/nvidia1:" not in d]
     broken = dataclasses.replace(full, create_kwargs={**full.create_kwargs, "devices": devices})
     facts = gpu.gather(session(), variant, broken, timeout=60)
-    check = GpuCheck(variant, host, "seed", lambda: facts)
+    check = gpu.GpuCheck(variant, host, "seed", lambda: facts)
     with pytest.raises(AssertionError, match=r"^gpu: the container .* lacks the device node\(s\) \['/dev/nvidia1'\]"):
         gpu_checks.test_gpu_device_nodes_present(variant, check)
     with pytest.raises(AssertionError, match=r"^gpu: libcuda \(/usr/lib64/libcuda.so.1\) counts 1 GPU\(s\) .* has 2"):
@@ -354,18 +361,17 @@ def test_bad_gpu_option_is_a_usage_error(args: list[str], words: str, run_checks
 
 
 @NO_GPU_HERE
-def test_gpu_benchmark_skips_with_its_reason(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_gpu_benchmark_skips_with_its_reason(tmp_path: Path) -> None:
     manifest = gpu_manifest(tmp_path / "gpu.toml")
-    result = pytester.runpytest_subprocess(
-        str(ROOT / "benchmarks" / "test_gpu.py"), "-p", "no:cacheprovider", "--manifest", str(manifest),
-        "--variant", "gpu", "-rs", timeout=120,
+    run = run_suite(
+        tmp_path, "--manifest", str(manifest), "--variant", "gpu", "-rs",
+        target=ROOT / "benchmarks" / "test_gpu.py", timeout=120,
     )  # fmt: skip
-    out = result.stdout.str()
-    assert result.ret == 0, out[-3000:]
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("skipped", 0) >= 1, out[-2000:]
-    assert "passed" not in outcomes, out[-2000:]
-    assert "failed" not in outcomes, out[-2000:]
+    out = run.stdout
+    assert run.ret == 0, out[-3000:]
+    outcomes = run.outcomes()
+    assert "skipped" in outcomes.values(), out[-2000:]
+    assert set(outcomes.values()) == {"skipped"}, out[-2000:]
     assert "gpu: no NVIDIA GPU on this host: looked at " in out
 
 
@@ -380,9 +386,7 @@ def test_gpu_benchmark_bare_metal_side_gets_the_driver_libraries(
     host = gpu.discover(fake_host(tmp_path, gpus=1, lib=fake_driver_lib))
     bare = bare_metal(session(), reference_images["cpu"], default_cache(), variant="cpu")
     binds = [(str(p), host.in_container(p)) for p in host.libraries]
-    agent = start_bare_agent(
-        bare, "python3", "agent_script.py", [], agent_env({"LD_LIBRARY_PATH": "/usr/lib64"}), binds=binds
-    )
+    agent = start_bare_agent(bare, "python3", "agent.py", [], agent_env({"LD_LIBRARY_PATH": "/usr/lib64"}), binds=binds)
     try:
         ctx = agent.request({"op": "context"}, 60)
     finally:

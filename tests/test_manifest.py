@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paddle_verify.manifest import ManifestError, load, parse
+from paddle_verify.plugin.selection import packaged_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_VARIANTS = ["cpu", "gpu", "cpu-devel", "gpu-devel", "cpu-demo", "gpu-demo"]
 
 
 def test_paddledev_manifest_has_the_seed_images() -> None:
-    manifest = load(ROOT / "variants" / "paddledev.toml")
+    manifest = load(packaged_manifest())
     assert list(manifest.variants) == SEED_VARIANTS
     assert manifest.variants["gpu-demo"].image == "paddledev/paddlepaddle:latest-gpu-demo"
     cpu = manifest.variants["cpu"]
@@ -30,7 +31,7 @@ def test_paddledev_manifest_has_the_seed_images() -> None:
 
 
 def test_release_tag_sets_image_and_expected_version() -> None:
-    manifest = load(ROOT / "variants" / "paddledev.toml", tag="0.9.0")
+    manifest = load(packaged_manifest(), tag="0.9.0")
     assert manifest.variants["cpu"].image == "paddledev/paddlepaddle:0.9.0-cpu"
     assert manifest.variants["cpu"].expected_version == "0.9.0"
 
@@ -66,7 +67,7 @@ def test_with_image_keeps_the_contract_and_escapes_braces() -> None:
 
 
 def test_select_all_keeps_manifest_order() -> None:
-    manifest = load(ROOT / "variants" / "paddledev.toml")
+    manifest = load(packaged_manifest())
     assert [v.name for v in manifest.select(["gpu-demo", "cpu"])] == ["cpu", "gpu-demo"]
     assert [v.name for v in manifest.select(["all"])] == SEED_VARIANTS
     with pytest.raises(KeyError):

@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
-from paddle_verify.facts import MARKER, parse_kernel, parse_version, probe_config, probe_source
+from paddle_verify import inimage
+from paddle_verify.facts import parse_kernel, parse_version
+from paddle_verify.facts.probe import MARKER, probe_config
 from paddle_verify.manifest import load
+from paddle_verify.plugin.selection import packaged_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
-PATTERN = load(ROOT / "variants" / "paddledev.toml").variants["cpu"].runtime.version_pattern
+PATTERN = load(packaged_manifest()).variants["cpu"].runtime.version_pattern
 
 HISTORICAL = """PaddlePaddle 0.8.0b1, compiled with
     with_avx: ON
@@ -46,7 +49,7 @@ def test_parse_kernel(release: str, expected: tuple[int, int]) -> None:
 
 def run_probe(cfg: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-c", probe_source(), json.dumps(cfg)],
+        inimage.probe_argv(sys.executable, "probe.py", cfg),
         capture_output=True,
         text=True,
         timeout=timeout,

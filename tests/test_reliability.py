@@ -6,6 +6,7 @@ can be told from what other sessions on the same engine are doing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -26,7 +27,7 @@ import pytest
 from paddle_verify.engine import LABEL_RUN, leftovers
 from paddle_verify.ssh import SSH_DIR
 
-from .conftest import REFERENCE, ROOT, ImageFactory
+from .conftest import IN_CI, REFERENCE, ROOT, ImageFactory
 
 INTERRUPTED = 2  # pytest's exit code after KeyboardInterrupt
 HUNG_LAUNCHER = "RUN printf '#!/bin/sh\\nexec sleep 1000\\n' > /usr/local/bin/paddle"
@@ -100,6 +101,18 @@ def wait_for_containers(client: docker.DockerClient, label: str, seconds: float 
             return found
         time.sleep(0.1)  # polling the engine, bounded by the deadline
     return []
+
+
+def wait_for_probe(client: docker.DockerClient, label: str, seconds: float = 60) -> None:
+    """Until a check container of the run runs the probe (``python3 -c``), polled with a deadline."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for c in client.containers.list(filters={"label": [f"{LABEL_RUN}={label}", "org.paddle-verify.purpose=check"]}):
+            with contextlib.suppress(docker.errors.APIError):
+                if any("-c" in " ".join(p) for p in c.top().get("Processes") or []):
+                    return
+        time.sleep(0.1)  # polling the engine, bounded by the deadline
+    raise AssertionError(f"no probe of run {label} was seen running within {seconds:.0f}s")
 
 
 # --- no leaks -----------------------------------------------------------------------
@@ -273,7 +286,7 @@ def test_container_killed_mid_run_fails_its_checks_and_others_go_on(
             victim = c
         time.sleep(0.1)  # polling the engine, bounded by the deadline
     assert victim is not None, "the cpu check container never appeared"
-    time.sleep(2)  # the probe is running (its launcher hangs)
+    wait_for_probe(docker_client, run.label)  # its launcher hangs: the probe stays running
     victim.kill()
     code, out = run.finish(timeout=120)
     assert code == 1, out[-2000:]
@@ -307,7 +320,7 @@ def test_out_of_memory_is_named(
 
 
 @pytest.mark.skipif(
-    os.environ.get("CI") != "true" and os.environ.get("PADDLE_VERIFY_DISRUPTIVE") != "1",
+    not IN_CI and os.environ.get("PADDLE_VERIFY_DISRUPTIVE") != "1",
     reason="restarts the Docker daemon: runs in CI, or with PADDLE_VERIFY_DISRUPTIVE=1",
 )
 def test_daemon_restarted_mid_run_fails_the_affected_checks_and_the_next_run_is_clean(
@@ -316,7 +329,7 @@ def test_daemon_restarted_mid_run_fails_the_affected_checks_and_the_next_run_is_
     hung = build_image("hung-launcher-4", f"FROM {reference_images['cpu']}\n{HUNG_LAUNCHER}\n")
     run = start("--manifest", str(REFERENCE), "--image", f"cpu={hung}", "--exec-timeout", "30", "-m", "not ssh")
     assert wait_for_containers(docker_client, run.label), "the run created nothing"
-    time.sleep(2)  # the probe is running
+    wait_for_probe(docker_client, run.label)
     subprocess.run(["pkill", "-x", "dockerd"], check=True)
     deadline = time.monotonic() + 30
     while subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, check=False).returncode == 0:

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from paddle_verify import svgplot
-from paddle_verify.stats import percentile, spread, verdict
+from paddle_verify.bench import svgplot
+from paddle_verify.bench.stats import percentile, spread, verdict
 
 
 def noisy(n: int, centre: float, rel: float, seed: int) -> list[float]:
@@ -96,8 +96,8 @@ def test_svg_plot_has_every_sample() -> None:
 
 
 def test_network_ranking_ties_what_noise_would_reorder() -> None:
-    from paddle_verify.benchrun import ranking
-    from paddle_verify.netbench import PathSamples
+    from paddle_verify.bench.netclient import PathSamples
+    from paddle_verify.bench.network import ranking
 
     measured = {"loopback": (25.6e-6, 28.7e9), "host": (27.9e-6, 26.2e9), "bridge": (26.2e-6, 19.7e9),
                 "published": (54.4e-6, 12.9e9)}  # fmt: skip

@@ -1,20 +1,12 @@
-"""GPU variants: the host's NVIDIA GPUs, how a container gets them, and what it then sees.
+"""The host's NVIDIA GPUs, as the host shows them (or a test's fake host tree).
 
-* :func:`discover` finds the host's GPUs (``nvidia-smi -L``, else NVML, else
+:func:`discover` finds the host's GPUs (``nvidia-smi -L``, else NVML, else
   ``/proc/driver/nvidia/gpus``, else ``/dev/nvidiaN``), the driver version, the
   device nodes (``/dev/nvidia*``) and the driver libraries (``libcuda*``,
   ``libnvidia*`` in ``/usr/lib64``, the multiarch directory, or given
   directories). Every path is looked up under ``root`` (``/`` on a real host; a
   directory tree made by the suite's own tests otherwise), and what was looked
   at is kept, so that "no GPU" can say where it looked.
-* :func:`mapping` turns that into ``docker create`` keyword arguments, in one of
-  two modes: ``seed``, the install page's way (every driver library bind-mounted
-  at its own path, every device node passed with ``--device``), or ``gpus``,
-  today's way (``--gpus all``: a device request the NVIDIA runtime hook serves).
-* :func:`gather` starts a container with a mapping (or uses one started the
-  default way) and runs **one** exec of ``gpu_probe_script.py`` in it: device
-  nodes, libcuda through ctypes, ``nvidia-smi -L``, paddle's GPU count and a
-  matmul on GPU 0 against the CPU.
 """
 
 from __future__ import annotations
@@ -26,22 +18,11 @@ import re
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import docker.errors
-from docker.types import DeviceRequest
-
-from .engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded
-from .facts import KEEP_ALIVE, FactMissing, in_image_script
-from .manifest import Variant
-
-MODES = ("seed", "gpus")
 NO_GPU = "no NVIDIA GPU on this host"
-MARKER = "PADDLE_VERIFY_GPU="
 LIB_PATTERNS = ("libcuda*", "libnvidia*")
 SMI_RE = re.compile(r"^GPU (?P<index>\d+): (?P<name>.*?) \(UUID: (?P<uuid>[^)\s]+)\)", re.M)
 GPU_NODE_RE = re.compile(r"^nvidia\d+$")
@@ -285,202 +266,3 @@ def _driver_version(root: Path, libraries: Sequence[Path]) -> str | None:
         if m:
             return m.group(1)
     return None
-
-
-# --- mapping -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GpuMapping:
-    """How a container gets the host's GPUs: ``docker create`` keyword arguments and what they mean."""
-
-    mode: str
-    create_kwargs: dict[str, Any]
-    libcuda_paths: tuple[str, ...]  # where libcuda is in the container (seed), for the probe to load
-    lib_dirs: tuple[str, ...]
-    description: str
-
-
-def mapping(host: HostGpus, mode: str) -> GpuMapping:
-    """``seed``: ``--device dev:dev`` and ``-v lib:lib`` for each; ``gpus``: ``--gpus all``."""
-    if mode == "seed":
-        devices = [f"{p}:{host.in_container(p)}:rwm" for p in host.devices]
-        # Read-only: the install page mounted them read-write; an image has no business writing the driver.
-        volumes = [f"{p}:{host.in_container(p)}:ro" for p in host.libraries]
-        inside = [host.in_container(p) for p in host.libraries]
-        return GpuMapping(
-            mode="seed",
-            create_kwargs={"devices": devices, "volumes": volumes},
-            # The driver's soname first: what a program asking for libcuda.so.1 gets.
-            libcuda_paths=tuple(
-                sorted(
-                    (p for p in inside if Path(p).name.startswith("libcuda.so")),
-                    key=lambda p: (not p.endswith(".so.1"), p),
-                )
-            ),
-            lib_dirs=tuple(sorted({str(Path(p).parent) for p in inside})),
-            description=(
-                f"seed: {len(devices)} --device ({', '.join(host.in_container(p) for p in host.devices) or 'none'}), "
-                f"{len(volumes)} -v driver librar(ies) at their own paths"
-            ),
-        )
-    if mode == "gpus":
-        return GpuMapping(
-            mode="gpus",
-            create_kwargs={"device_requests": [DeviceRequest(count=-1, capabilities=[["gpu"]])]},
-            libcuda_paths=(),
-            lib_dirs=(),
-            description="gpus: --gpus all (a device request served by the NVIDIA container runtime)",
-        )
-    raise ValueError(f"unknown GPU mapping mode {mode!r} (valid: {', '.join(MODES)})")
-
-
-# --- in the container ------------------------------------------------------------
-
-
-def probe_source() -> str:
-    return in_image_script("gpu_probe_script.py")
-
-
-def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: float) -> dict[str, Any]:
-    """The probe's input: where to look for libcuda, and whether to ask paddle (gpu variants)."""
-    extra = gpu_mapping.libcuda_paths if gpu_mapping else ()
-    return {
-        "libcuda_names": ["libcuda.so.1", "libcuda.so", *extra],
-        "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
-        "paddle": gpu_mapping is not None,
-        "timeout": timeout,
-        "env": dict(variant.runtime.env),
-    }
-
-
-@dataclass
-class GpuFacts:
-    """What one container of a variant sees of the GPUs; ``mode`` None: started the default way."""
-
-    variant: Variant
-    mode: str | None
-    description: str = "default (no GPU asked for)"
-    raw: dict[str, Any] | None = None
-    error: str | None = None
-    container_id: str | None = None
-    seconds: float = 0.0
-    execs: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.variant.name
-
-    @property
-    def probe(self) -> dict[str, Any]:
-        if self.raw is None:
-            raise FactMissing(f"{self.name}: no GPU facts from the container ({self.description}): {self.error}")
-        return self.raw
-
-    def step(self, key: str) -> Any:
-        value = self.probe.get(key)
-        if isinstance(value, dict) and set(value) == {"error"}:
-            raise FactMissing(f"{self.name}: {value['error']}")
-        return value
-
-    def child(self, key: str, what: str) -> dict[str, Any]:
-        """The JSON a probe child printed (libcuda, paddle), or a missing fact naming why."""
-        res = self.step(key)
-        if not res:
-            raise FactMissing(f"{self.name}: {what} was not probed")
-        data = res.get("data")
-        if not data:
-            why = res.get("error") or (res.get("stderr") or "").strip()[-400:] or f"exit code {res.get('rc')}"
-            raise FactMissing(f"{self.name}: {what} in {self.variant.python} gave no answer: {why}")
-        return dict(data)
-
-    @property
-    def libcuda(self) -> dict[str, Any]:
-        return self.child("libcuda", "loading libcuda (ctypes)")
-
-    @property
-    def paddle(self) -> dict[str, Any]:
-        return self.child("paddle", "paddle's GPU probe")
-
-    @property
-    def device_nodes(self) -> list[dict[str, Any]]:
-        return list(self.probe["device_nodes"])
-
-    @property
-    def nvidia_smi(self) -> dict[str, Any] | None:
-        """``nvidia-smi -L`` in the container; None when the container has no nvidia-smi."""
-        value = self.step("nvidia_smi")
-        return dict(value) if value else None
-
-
-def smi_uuids(output: str) -> list[str]:
-    return sorted(m["uuid"] for m in SMI_RE.finditer(output))
-
-
-def probe_deadline(timeout: float) -> float:
-    """The probe's children run side by side, each bounded by ``timeout``."""
-    return 2 * timeout + 15
-
-
-def gather(
-    session: Session,
-    variant: Variant,
-    gpu_mapping: GpuMapping | None,
-    *,
-    timeout: float,
-    container_id: str | None = None,
-) -> GpuFacts:
-    """Start a container of ``variant`` with ``gpu_mapping`` (or use ``container_id``, started the
-    default way) and run the GPU probe in it, in one exec. Never raises for the engine's errors:
-    they are the facts' ``error``."""
-    start = time.monotonic()
-    facts = GpuFacts(
-        variant=variant,
-        mode=gpu_mapping.mode if gpu_mapping else None,
-        description=gpu_mapping.description if gpu_mapping else "started the default way, no GPU asked for",
-        container_id=container_id,
-    )
-    try:
-        if container_id is None:
-            assert gpu_mapping is not None, "a container of its own needs a mapping"
-            container = session.create_container(
-                variant.image,
-                variant=variant.name,
-                purpose=f"gpu-{gpu_mapping.mode}",
-                entrypoint=KEEP_ALIVE[:1],
-                command=KEEP_ALIVE[1:],
-                network_mode="none",
-                environment=dict(variant.runtime.env),
-                **gpu_mapping.create_kwargs,
-            )
-            session.start_container(container, variant=variant.name)
-            facts.container_id = cid(container)
-        _probe(session, facts, gpu_mapping, timeout)
-    except EngineError as exc:
-        facts.error = str(exc)
-    except docker.errors.APIError as exc:
-        facts.error = f"{variant.name}: exec in the container failed: {daemon_error(exc)}"
-    facts.seconds = time.monotonic() - start
-    return facts
-
-
-def _probe(session: Session, facts: GpuFacts, gpu_mapping: GpuMapping | None, timeout: float) -> None:
-    variant = facts.variant
-    assert facts.container_id is not None
-    config = probe_config(variant, gpu_mapping, timeout)
-    argv = [variant.python, "-c", probe_source(), json.dumps(config)]
-    result = exec_bounded(session.client, facts.container_id, argv, timeout=probe_deadline(timeout), env=config["env"])
-    facts.execs += 1
-    for line in result.stdout.splitlines():
-        if line.startswith(MARKER):
-            facts.raw = json.loads(line[len(MARKER) :])
-            return
-    if result.timed_out:
-        facts.error = f"the GPU probe did not finish within {result.seconds:.0f}s"
-        return
-    container = session.client.containers.get(facts.container_id)
-    state = container_state(container)
-    if state["status"] != "running":
-        facts.error = f"the container stopped (exit code {state['exit_code']}): {state['logs'].strip()[-300:]}"
-    else:
-        facts.error = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"

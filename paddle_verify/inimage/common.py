@@ -1,5 +1,5 @@
 # Helpers shared by the scripts that run INSIDE the image under test
-# (probe_script.py, gpu_probe_script.py): this text is put in front of each
+# (probe.py, gpu_probe.py): this text is put in front of each
 # script when it is sent with `python -c`. Python 2.7 and 3.x, standard library only.
 import json
 import os

@@ -8,8 +8,8 @@
 #   libcuda_files: libcuda* files in the usual driver directories
 #   nvidia_smi:   `nvidia-smi -L`, where the image (or the mapping) has it
 #   paddle:       (gpu variants) compiled with CUDA, its GPU count, a matmul on GPU 0 vs on the CPU
-# Python 2.7 and 3.x, standard library only (see probe_script.py).
-# which(), text(), run(), python_child() and Jobs come from probe_common.py, sent in front of this.
+# Python 2.7 and 3.x, standard library only (see the rule in __init__.py).
+# which(), text(), run(), python_child() and Jobs come from common.py, sent in front of this.
 import glob
 import json
 import os
@@ -134,7 +134,6 @@ def main():
     env = dict(cfg.get("env") or {})
     timeout = cfg["timeout"]
     facts = {
-        "gpu_probe_version": 1,
         "device_nodes": device_nodes(),
         "libcuda_files": libcuda_files(cfg.get("lib_dirs") or []),
         "libcuda": None,

@@ -15,7 +15,9 @@ from typing import Any
 
 import docker.errors
 
-from .engine import Session, cid, close_socket, container_state, image_missing
+from .client import image_missing
+from .execs import close_socket
+from .session import Session, cid, container_state
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 # `$?` is expanded only by a shell: the echo of what we typed cannot match this.
@@ -33,12 +35,6 @@ class TtySession:
     exited: bool
     exit_code: int | None
     seconds: float
-    error: str | None = None
-
-    @property
-    def output(self) -> str:
-        """The transcript between what we typed and the answer line."""
-        return self.transcript
 
 
 def drive(

@@ -4,7 +4,7 @@
 # prints one JSON line prefixed with MARKER. It must run on Python 2.7 and 3.x
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
-# which(), text(), run(), python_child() and Jobs come from probe_common.py, sent in front of this.
+# which(), text(), run(), python_child() and Jobs come from common.py, sent in front of this.
 import json
 import os
 import platform
@@ -129,12 +129,8 @@ def main():
     env = dict(cfg.get("env") or {})
     timeout = cfg["timeout"]
     facts = {
-        "probe_version": 1,
-        "python": {"executable": sys.executable, "version": platform.python_version()},
         "kernel": platform.release(),
-        "uid": os.getuid(),
         "commands": {},
-        "launcher": None,
         "launcher_runs": {},
         "imports": None,
         "devel": None,

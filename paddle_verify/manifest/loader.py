@@ -1,139 +1,25 @@
-"""The variant manifest: which images to check and what each one promises.
-
-A manifest is a TOML file (read with :mod:`tomllib`) with three parts:
-
-* ``[suite]``: the image template, the default tag and the image's Python;
-* ``[contract.runtime]``, ``[contract.devel]``, ``[contract.demo]``: what an image
-  of each role promises. Roles nest: a demo image keeps the devel and runtime
-  contracts too, a devel image the runtime one;
-* ``[variants.NAME]``: each variant's flavour (cpu/gpu) and role.
-
-Every problem is a :class:`ManifestError` naming the file and the field.
-"""
+"""Reading a manifest: TOML into :class:`~.model.Manifest`, every field checked, every problem named."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-FLAVOURS = ("cpu", "gpu")
-ROLES = ("runtime", "devel", "demo")
-# Docker's own rule for a tag.
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-class ManifestError(ValueError):
-    """A manifest that cannot be used; the message names the file and the field."""
-
-    def __init__(self, path: Path | str, field_name: str, problem: str) -> None:
-        self.path = str(path)
-        self.field = field_name
-        self.problem = problem
-        where = f"{self.path}: {field_name}" if field_name else self.path
-        super().__init__(f"{where}: {problem}")
-
-
-@dataclass(frozen=True)
-class RuntimeContract:
-    """What every image of the manifest promises (the install page's three parts)."""
-
-    launcher: str
-    launcher_subcommands: tuple[str, ...]
-    commands: tuple[str, ...]
-    packages: tuple[str, ...]
-    version_pattern: str
-    build_lines: tuple[str, ...]
-    py_paddle_init: bool
-    computation: bool
-    env: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class DevelContract:
-    """The development environment and source tree of devel (and demo) images."""
-
-    toolchain: Mapping[str, tuple[str, ...]]
-    python_headers: bool
-    source_dirs: tuple[str, ...]
-    source_markers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DemoContract:
-    """What the demos need, and the demo that must train."""
-
-    packages: tuple[str, ...]
-    commands: tuple[str, ...]
-    train: str | None
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One image variant: where its image is and the contract it must keep."""
-
-    name: str
-    flavour: str
-    role: str
-    image_template: str
-    tag: str
-    python: str
-    runtime: RuntimeContract
-    devel: DevelContract | None
-    demo: DemoContract | None
-
-    @property
-    def image(self) -> str:
-        return self.image_template.format(tag=self.tag, variant=self.name)
-
-    @property
-    def expected_version(self) -> str | None:
-        """The paddle version the tag names, or None for ``latest``."""
-        return None if self.tag == "latest" else self.tag
-
-    def has_role(self, role: str) -> bool:
-        """Roles nest: demo ⊇ devel ⊇ runtime."""
-        return ROLES.index(self.role) >= ROLES.index(role)
-
-    def with_image(self, image: str) -> Variant:
-        """The same variant, checked against another image reference."""
-        return _replace(self, image_template=image.replace("{", "{{").replace("}", "}}"))
-
-    def with_tag(self, tag: str) -> Variant:
-        return _replace(self, tag=tag)
-
-
-def _replace(variant: Variant, **changes: Any) -> Variant:
-    from dataclasses import replace
-
-    return replace(variant, **changes)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    path: Path
-    name: str
-    default_tag: str
-    variants: Mapping[str, Variant] = field(default_factory=dict)
-
-    def select(self, names: list[str]) -> list[Variant]:
-        """The variants named (``all`` for every one), in manifest order."""
-        wanted: list[str] = []
-        for name in names:
-            if name == "all":
-                wanted.extend(self.variants)
-            elif name in self.variants:
-                wanted.append(name)
-            else:
-                raise KeyError(name)
-        return [self.variants[n] for n in self.variants if n in wanted]
-
-
-# --- reading -----------------------------------------------------------------
+from ..inimage import demo_names
+from .model import (
+    FLAVOURS,
+    ROLES,
+    TAG_RE,
+    DemoContract,
+    DevelContract,
+    Manifest,
+    ManifestError,
+    RuntimeContract,
+    Variant,
+)
 
 _SUITE_KEYS = {"name", "image", "default_tag", "python"}
 _RUNTIME_KEYS = {
@@ -315,9 +201,3 @@ def _demo(r: _Reader) -> DemoContract:
     if train is not None and train not in known:
         raise ManifestError(r.path, r._name("train"), f"unknown demo {train!r} (known: {', '.join(known)})")
     return DemoContract(packages=r.strs("packages"), commands=r.strs("commands"), train=train)
-
-
-def demo_names() -> list[str]:
-    """The demos the suite can train (``paddle_verify/demos/*.py``)."""
-    folder = resources.files("paddle_verify").joinpath("demos")
-    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".py"))

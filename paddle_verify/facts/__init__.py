@@ -1,0 +1,19 @@
+"""Facts about the images, gathered once per session in few execs: the per-variant gatherer
+(gatherer), the declared shape of the probes' JSON (schema), the image facts the checks read
+(image) and the probe runner that gathers them (probe), and a missing fact (missing)."""
+
+from .gatherer import Gatherer, Kind
+from .image import ImageFacts, PaddleVersion, parse_kernel, parse_version
+from .missing import FactMissing
+from .probe import ImageSettings
+
+__all__ = [
+    "FactMissing",
+    "Gatherer",
+    "ImageFacts",
+    "ImageSettings",
+    "Kind",
+    "PaddleVersion",
+    "parse_kernel",
+    "parse_version",
+]

@@ -1,0 +1,151 @@
+"""The facts of one variant's image as the checks read them (gathered by :mod:`.probe`).
+
+:class:`ImageFacts` holds the probe's JSON (:class:`~.schema.Probe`) and the TTY
+session; its accessors are typed and raise :class:`~.missing.FactMissing` naming the
+variant and the reason when a fact could not be gathered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import cast
+
+from ..engine.tty import TtySession
+from ..manifest import Variant
+from .missing import FactMissing
+from .schema import ChildResult, CommandFact, Devel, Imports, PackageFact, Probe, RunResult, StepError, Training
+
+
+@dataclass(frozen=True)
+class PaddleVersion:
+    """``paddle version`` output, parsed with the contract's pattern."""
+
+    version: str | None
+    build: dict[str, str]
+
+
+def parse_version(output: str, pattern: str) -> PaddleVersion:
+    m = re.search(pattern, output, re.M)
+    build = dict(re.findall(r"^\s*(with_\w+)\s*:\s*(\S+)\s*$", output, re.M))
+    return PaddleVersion(version=m.group("version") if m else None, build=build)
+
+
+def parse_kernel(release: str) -> tuple[int, int]:
+    """``6.18.44-fc-v657`` -> ``(6, 18)``; ``(0, 0)`` when unreadable."""
+    m = re.match(r"^(\d+)\.(\d+)", release or "")
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+@dataclass
+class ImageFacts:
+    """Everything gathered about one variant's image, and why what is missing is missing."""
+
+    variant: Variant
+    error: str | None = None  # the image itself: absent, not pullable, the engine gone
+    probe_raw: Probe | None = None
+    probe_error: str | None = None
+    tty_session: TtySession | None = None
+    tty_error: str | None = None
+    container_id: str | None = None  # the keep-alive container (testinfra's ``host`` runs there)
+    execs: int = 0
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+    def missing(self, why: str) -> FactMissing:
+        return FactMissing(f"{self.name}: {why}" if not why.startswith(f"{self.name}:") else why)
+
+    def unavailable(self) -> FactMissing | None:
+        """Why the probe's facts are missing (the image, the container, the probe), or None."""
+        if self.error:
+            return self.missing(self.error)
+        if self.probe_raw is None:
+            return FactMissing(f"{self.name}: no facts from the image: {self.probe_error}", cause=self.probe_error)
+        return None
+
+    @property
+    def probe(self) -> Probe:
+        why = self.unavailable()
+        if why is not None or self.probe_raw is None:
+            raise why or self.missing("no facts from the image")
+        return self.probe_raw
+
+    @property
+    def tty(self) -> TtySession:
+        if self.error:
+            raise self.missing(self.error)
+        if self.tty_session is None:
+            why = f"`docker run -it {self.variant.image}` failed: {self.tty_error}"
+            raise FactMissing(f"{self.name}: {why}", cause=self.tty_error)
+        return self.tty_session
+
+    def _step(self, value: object) -> object:
+        if isinstance(value, dict) and set(value) == {"error"}:
+            raise self.missing(cast(StepError, value)["error"])
+        return value
+
+    # what the checks read -------------------------------------------------------
+
+    @property
+    def kernel(self) -> str:
+        return self.probe["kernel"]
+
+    def command(self, name: str) -> CommandFact:
+        commands = self.probe["commands"]
+        if name not in commands:
+            raise self.missing(f"command {name} was not probed")
+        return commands[name]
+
+    def launcher_run(self, sub: str) -> RunResult:
+        runs = cast(dict[str, RunResult], self._step(self.probe["launcher_runs"]))
+        if sub not in runs:
+            raise self.missing(f"`{self.variant.runtime.launcher} {sub}` was not run")
+        return runs[sub]
+
+    @property
+    def version_run(self) -> RunResult:
+        return self.launcher_run("version")
+
+    @property
+    def paddle_version(self) -> PaddleVersion:
+        return parse_version(self.version_run["stdout"] or "", self.variant.runtime.version_pattern)
+
+    @property
+    def imports(self) -> Imports:
+        child = cast(ChildResult, self._step(self.probe["imports"]))
+        if not child.get("data"):
+            why = child["error"] or child["stderr"].strip()[-500:] or f"exit code {child['rc']}"
+            if child["rc"] == -9:
+                why = f"killed by SIGKILL; {self.oom_note()}"
+            raise self.missing(f"the import probe in {self.variant.python} gave no answer: {why}")
+        return cast(Imports, child["data"])
+
+    def oom_note(self) -> str:
+        kills = self.probe["oom_kills"]
+        if kills:
+            return f"OOM killed: the kernel killed {kills} process(es) in the container out of memory"
+        return "no OOM kill recorded in the container"
+
+    def package(self, name: str) -> PackageFact:
+        packages = self.imports["packages"]
+        if name not in packages:
+            raise self.missing(f"package {name} was not probed")
+        return packages[name]
+
+    @property
+    def devel(self) -> Devel:
+        devel = self.probe["devel"]
+        if devel is None:
+            raise self.missing("the devel facts were not probed (not a devel variant)")
+        return devel
+
+    @property
+    def demo_train(self) -> tuple[ChildResult, Training | None]:
+        """The demo's run and, when it printed them, its losses."""
+        run = cast(ChildResult | None, self._step(self.probe["demo_train"]))
+        if run is None:
+            raise self.missing("no demo training was run (the contract names none)")
+        return run, cast(Training | None, run.get("data"))

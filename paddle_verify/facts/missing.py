@@ -1,0 +1,25 @@
+"""A fact that could not be gathered, and how that reaches the report: once, with its reason.
+
+Owns: :class:`FactMissing`. The plugin's outcome hook (``plugin/outcomes.py``) fails the
+first check that meets a given cause with the reason alone (no traceback through the
+suite's code) and reports every later check that meets the same cause as not run.
+"""
+
+from __future__ import annotations
+
+from ..engine.client import UNREACHABLE
+
+
+class FactMissing(AssertionError):
+    """A fact a check needs could not be gathered; the message says why, naming the variant.
+
+    ``cause`` groups failures that share one cause (a missing image, a dead container, a
+    lost daemon): by default the message itself; a lost daemon is one cause for the run.
+    """
+
+    def __init__(self, message: str, *, cause: str | None = None) -> None:
+        super().__init__(message)
+        cause = cause or message
+        if UNREACHABLE in cause:  # one daemon, one cause: whichever variant or fact met it
+            cause = cause[cause.index(UNREACHABLE) :]
+        self.cause = cause

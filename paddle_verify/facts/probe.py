@@ -1,0 +1,177 @@
+"""The probe runner: one variant's image facts, gathered once per session in few execs.
+
+For each variant: the image (one API call, pulled only with ``--pull``), one
+keep-alive container and **one** exec of ``inimage/probe.py`` in it, which returns
+every fact the image checks need as JSON, and one interactive ``docker run -it IMAGE``
+session driven through a TTY, side by side.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, cast
+
+import docker.errors
+import requests
+
+from .. import inimage
+from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..engine.client import image_missing
+from ..engine.tty import TtySession, drive
+from ..manifest import Variant
+from .image import ImageFacts
+from .schema import Probe
+
+MARKER = "PADDLE_VERIFY_FACTS="
+# What a lost connection to the daemon raises through docker-py.
+ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError)
+KEEP_ALIVE = ["sleep", "infinity"]
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    timeout: float  # --exec-timeout: each command in the image
+    pull: bool = False
+    memory: str | None = None
+
+
+def probe_config(variant: Variant, timeout: float) -> dict[str, Any]:
+    rt, devel, demo = variant.runtime, variant.devel, variant.demo
+    return {
+        "launcher": rt.launcher,
+        "launcher_subcommands": list(rt.launcher_subcommands),
+        "commands": list(dict.fromkeys([*rt.commands, *(demo.commands if demo else ())])),
+        "packages": list(dict.fromkeys([*rt.packages, *(demo.packages if demo else ())])),
+        "py_paddle_init": rt.py_paddle_init,
+        "computation": rt.computation,
+        "env": dict(rt.env),
+        "timeout": timeout,
+        "devel": None
+        if devel is None
+        else {
+            "toolchain": [[name, list(argv)] for name, argv in devel.toolchain.items()],
+            "source_dirs": list(devel.source_dirs),
+            "source_markers": list(devel.source_markers),
+        },
+        "demo_train": inimage.demo(demo.train) if demo and demo.train else None,
+    }
+
+
+def probe_deadline(variant: Variant, timeout: float) -> float:
+    """An upper bound for the whole probe: its sequential steps, each bounded."""
+    steps = len(variant.runtime.launcher_subcommands) + 2
+    if variant.devel:
+        steps += len(variant.devel.toolchain)
+    return timeout * steps + 10
+
+
+def gather(session: Session, variant: Variant, settings: ImageSettings) -> ImageFacts:
+    """The image, the probe and the TTY session of ``variant``; never raises for the engine's errors."""
+    start = time.monotonic()
+    facts = ImageFacts(variant=variant)
+    try:
+        _image(session, variant, settings.pull)
+    except EngineError as exc:
+        facts.error = str(exc)
+    except ENGINE_GONE as exc:
+        facts.error = f"{variant.name}: {unreachable(exc)}"
+    if facts.error is None:
+        tty_future = session.submit(_tty, session, variant, settings.timeout)
+        try:
+            _probe(session, facts, settings)
+        except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
+            facts.probe_error = _worded(exc)
+        try:
+            facts.tty_session = tty_future.result()
+        except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
+            facts.tty_error = _worded(exc)
+    facts.seconds = time.monotonic() - start
+    return facts
+
+
+def _worded(exc: BaseException) -> str:
+    """The engine's error in the report's words."""
+    if isinstance(exc, docker.errors.APIError):
+        return f"the engine refused: {daemon_error(exc)}"
+    if isinstance(exc, EngineError):
+        return str(exc)
+    return unreachable(exc)
+
+
+def _image(session: Session, variant: Variant, pull: bool) -> None:
+    ref, client = variant.image, session.client
+    try:
+        client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        if not pull:
+            raise image_missing(variant.name, ref) from None
+        try:
+            client.images.pull(ref)
+        except docker.errors.APIError as exc:
+            raise EngineError(f"{variant.name}: image {ref} could not be pulled: {daemon_error(exc)}") from None
+    except docker.errors.APIError as exc:
+        raise EngineError(f"{variant.name}: image {ref}: {daemon_error(exc)}") from None
+
+
+def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None:
+    variant = facts.variant
+    container = session.create_container(
+        variant.image,
+        variant=variant.name,
+        purpose="check",
+        entrypoint=KEEP_ALIVE[:1],
+        command=KEEP_ALIVE[1:],
+        network_mode="none",
+        environment=dict(variant.runtime.env),
+        **({"mem_limit": settings.memory} if settings.memory else {}),
+    )
+    session.start_container(container, variant=variant.name)
+    facts.container_id = cid(container)
+    argv = inimage.probe_argv(variant.python, "probe.py", probe_config(variant, settings.timeout))
+    try:
+        result = exec_bounded(
+            session.client,
+            cid(container),
+            argv,
+            timeout=probe_deadline(variant, settings.timeout),
+            env=dict(variant.runtime.env),
+        )
+    except docker.errors.APIError as exc:
+        raise EngineError(f"{variant.name}: exec in the container failed: {daemon_error(exc)}") from None
+    facts.execs += 1
+    raw = inimage.read_marked(result.stdout, MARKER)
+    if raw is not None:
+        facts.probe_raw = cast(Probe, raw)
+        return
+    state = container_state(container)
+    deadline = time.monotonic() + 2
+    while result.rc == 137 and state["status"] == "running" and time.monotonic() < deadline:
+        # A killed container ends its execs a moment before its own status changes: poll, bounded.
+        time.sleep(0.1)
+        state = container_state(container)
+    if result.timed_out:
+        why = f"the probe did not finish within {result.seconds:.0f}s"
+    elif state["status"] != "running":
+        why = (
+            f"the container stopped (exit code {state['exit_code']}, OOM killed: {state['oom_killed']}); "
+            f"last log lines: {state['logs'].strip()[-500:] or '(none)'}"
+        )
+    elif result.rc == 137:
+        why = "the probe was killed (SIGKILL, exit code 137) while the container kept running"
+    elif _python_missing(result.stdout + result.stderr):
+        why = f"{variant.python} is not in the image (exit code {result.rc})"
+    else:
+        why = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
+    raise EngineError(why)
+
+
+def _python_missing(result_text: str) -> bool:
+    return "executable file not found" in result_text or "no such file or directory" in result_text.lower()
+
+
+def _tty(session: Session, variant: Variant, timeout: float) -> TtySession:
+    # Exactly `docker run -it IMAGE`: no env, no command; the variables the
+    # contract needs (PADDLE_NO_STAT) are typed on the line, as a person would.
+    line = variant.runtime.shell_line("version")
+    return drive(session, variant.image, variant=variant.name, line=line, timeout=timeout)

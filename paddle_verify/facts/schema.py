@@ -1,0 +1,158 @@
+"""The declared shape of what the in-image probes print (``inimage/probe.py``, ``gpu_probe.py``).
+
+The probes run in the image's own Python and cannot import this; they write JSON, and
+the host reads it through these types, so that a check that reads a key no probe
+writes is a mypy error, not a KeyError at run time. A step that could not finish is
+``{"error": ...}`` (:class:`StepError`) in place of its value; :mod:`.image` and
+:mod:`paddle_verify.gpu.facts` turn that into a :class:`~.missing.FactMissing`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class StepError(TypedDict):
+    error: str
+
+
+class RunResult(TypedDict):
+    """A command run with a deadline (``common.run``)."""
+
+    argv: list[str]
+    rc: int | None
+    stdout: str
+    stderr: str
+    error: str | None
+    timed_out: bool
+    seconds: float
+
+
+class ChildResult(RunResult):
+    """A child interpreter (``common.python_child``): its last stdout line as JSON, or None."""
+
+    data: Any
+
+
+# --- probe.py ----------------------------------------------------------------
+
+
+class CommandFact(TypedDict):
+    name: str
+    path: str | None
+    executable: bool
+    mode: str | None
+
+
+class PackageFact(TypedDict):
+    ok: bool
+    version: NotRequired[str | None]
+    file: NotRequired[str | None]
+    error: NotRequired[str]
+    trace: NotRequired[list[str]]
+
+
+class PaddleBuild(TypedDict):
+    version: NotRequired[str | None]
+    commit: NotRequired[str | None]
+    with_cuda: NotRequired[bool | None]
+    error: NotRequired[str]
+
+
+class Outcome(TypedDict):
+    ok: bool
+    error: NotRequired[str]
+
+
+class Computation(Outcome):
+    matmul: NotRequired[list[list[float]]]
+    expected: NotRequired[list[list[float]]]
+
+
+class Imports(TypedDict):
+    packages: dict[str, PackageFact]
+    paddle: PaddleBuild | None
+    py_paddle_init: Outcome | None
+    computation: Computation | None
+
+
+class Headers(TypedDict):
+    include: str
+    python_h: bool
+
+
+class SourceTree(TypedDict):
+    dir: str
+    exists: bool
+    markers: dict[str, bool]
+    files: int
+
+
+class Devel(TypedDict):
+    toolchain: dict[str, RunResult]
+    headers: Headers
+    sources: list[SourceTree]
+
+
+class Training(TypedDict):
+    losses: list[float]
+
+
+class Probe(TypedDict):
+    """``PADDLE_VERIFY_FACTS=`` of ``inimage/probe.py``."""
+
+    kernel: str
+    commands: dict[str, CommandFact]
+    launcher_runs: dict[str, RunResult] | StepError
+    imports: ChildResult | StepError  # data: Imports
+    devel: Devel | None
+    demo_train: ChildResult | StepError | None  # data: Training
+    oom_kills: int | None
+
+
+# --- gpu_probe.py --------------------------------------------------------------
+
+
+class DeviceNode(TypedDict):
+    path: str
+    kind: str  # char, dir, other, unreadable
+    major: NotRequired[int]
+    minor: NotRequired[int]
+    error: NotRequired[str]
+
+
+class Libcuda(TypedDict):
+    loaded: str | None
+    tried: list[str]
+    init: int | None
+    count: int | None
+    driver_version: int | None
+    names: list[str]
+    uuids: list[str]
+    count_rc: NotRequired[int]
+
+
+class GpuMatmul(Outcome):
+    shape: NotRequired[list[int]]
+    gpu_place: NotRequired[str]
+    cpu_place: NotRequired[str]
+    max_abs_diff: NotRequired[float]
+    numpy_diff: NotRequired[float]
+
+
+class PaddleGpu(TypedDict):
+    compiled_with_cuda: bool | None
+    device_count: int | None
+    count_how: str | None
+    matmul: GpuMatmul | None
+    error: NotRequired[str]
+
+
+class GpuProbe(TypedDict):
+    """``PADDLE_VERIFY_GPU=`` of ``inimage/gpu_probe.py``."""
+
+    device_nodes: list[DeviceNode]
+    libcuda_files: list[str]
+    libcuda: ChildResult | StepError | None  # data: Libcuda
+    nvidia_smi: RunResult | StepError | None
+    paddle: ChildResult | StepError | None  # data: PaddleGpu

@@ -1,0 +1,192 @@
+"""What a container of a variant sees of the GPUs: one exec of ``inimage/gpu_probe.py``.
+
+:func:`gather` starts a container with a mapping (or uses the variant's keep-alive
+container, started the default way) and runs the GPU probe in it: device nodes,
+libcuda through ctypes, ``nvidia-smi -L``, paddle's GPU count and a matmul on GPU 0
+against the CPU. :class:`GpuFacts` is what the GPU checks read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import docker.errors
+
+from .. import inimage
+from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..facts.missing import FactMissing
+from ..facts.probe import ENGINE_GONE, KEEP_ALIVE
+from ..facts.schema import ChildResult, DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult, StepError
+from ..manifest import Variant
+from .host import SMI_RE, HostGpus
+from .mapping import GpuMapping
+
+MARKER = "PADDLE_VERIFY_GPU="
+
+
+def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: float) -> dict[str, Any]:
+    """The probe's input: where to look for libcuda, and whether to ask paddle (gpu variants)."""
+    extra = gpu_mapping.libcuda_paths if gpu_mapping else ()
+    return {
+        "libcuda_names": ["libcuda.so.1", "libcuda.so", *extra],
+        "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
+        "paddle": gpu_mapping is not None,
+        "timeout": timeout,
+        "env": dict(variant.runtime.env),
+    }
+
+
+@dataclass
+class GpuFacts:
+    """What one container of a variant sees of the GPUs; ``mode`` None: started the default way."""
+
+    variant: Variant
+    mode: str | None
+    description: str = "default (no GPU asked for)"
+    raw: GpuProbe | None = None
+    error: str | None = None
+    container_id: str | None = None
+    seconds: float = 0.0
+    execs: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+    def missing(self, why: str) -> FactMissing:
+        return FactMissing(f"{self.name}: {why}" if not why.startswith(f"{self.name}:") else why)
+
+    @property
+    def probe(self) -> GpuProbe:
+        if self.raw is None:
+            raise self.missing(f"no GPU facts from the container ({self.description}): {self.error}")
+        return self.raw
+
+    def _step(self, value: object) -> object:
+        if isinstance(value, dict) and set(value) == {"error"}:
+            raise self.missing(cast(StepError, value)["error"])
+        return value
+
+    def _child(self, value: object, what: str) -> Any:
+        """The JSON a probe child printed (libcuda, paddle), or a missing fact naming why."""
+        res = cast(ChildResult | None, self._step(value))
+        if not res:
+            raise self.missing(f"{what} was not probed")
+        if not res.get("data"):
+            why = res["error"] or res["stderr"].strip()[-400:] or f"exit code {res['rc']}"
+            raise self.missing(f"{what} in {self.variant.python} gave no answer: {why}")
+        return res["data"]
+
+    @property
+    def libcuda(self) -> Libcuda:
+        return cast(Libcuda, self._child(self.probe["libcuda"], "loading libcuda (ctypes)"))
+
+    @property
+    def paddle(self) -> PaddleGpu:
+        return cast(PaddleGpu, self._child(self.probe["paddle"], "paddle's GPU probe"))
+
+    @property
+    def device_nodes(self) -> list[DeviceNode]:
+        return self.probe["device_nodes"]
+
+    @property
+    def libcuda_files(self) -> list[str]:
+        return self.probe["libcuda_files"]
+
+    @property
+    def nvidia_smi(self) -> RunResult | None:
+        """``nvidia-smi -L`` in the container; None when the container has no nvidia-smi."""
+        return cast(RunResult | None, self._step(self.probe["nvidia_smi"]))
+
+
+def smi_uuids(output: str) -> list[str]:
+    return sorted(m["uuid"] for m in SMI_RE.finditer(output))
+
+
+def probe_deadline(timeout: float) -> float:
+    """The probe's children run side by side, each bounded by ``timeout``."""
+    return 2 * timeout + 15
+
+
+def gather(
+    session: Session,
+    variant: Variant,
+    gpu_mapping: GpuMapping | None,
+    *,
+    timeout: float,
+    container_id: str | None = None,
+) -> GpuFacts:
+    """Start a container of ``variant`` with ``gpu_mapping`` (or use ``container_id``, started the
+    default way) and run the GPU probe in it, in one exec. Never raises for the engine's errors:
+    they are the facts' ``error``."""
+    start = time.monotonic()
+    facts = GpuFacts(
+        variant=variant,
+        mode=gpu_mapping.mode if gpu_mapping else None,
+        description=gpu_mapping.description if gpu_mapping else "started the default way, no GPU asked for",
+        container_id=container_id,
+    )
+    try:
+        if container_id is None:
+            assert gpu_mapping is not None, "a container of its own needs a mapping"
+            container = session.create_container(
+                variant.image,
+                variant=variant.name,
+                purpose=f"gpu-{gpu_mapping.mode}",
+                entrypoint=KEEP_ALIVE[:1],
+                command=KEEP_ALIVE[1:],
+                network_mode="none",
+                environment=dict(variant.runtime.env),
+                **gpu_mapping.create_kwargs,
+            )
+            session.start_container(container, variant=variant.name)
+            facts.container_id = cid(container)
+        _probe(session, facts, gpu_mapping, timeout)
+    except EngineError as exc:
+        facts.error = str(exc)
+    except docker.errors.APIError as exc:
+        facts.error = f"{variant.name}: exec in the container failed: {daemon_error(exc)}"
+    except ENGINE_GONE as exc:
+        facts.error = f"{variant.name}: {unreachable(exc)}"
+    facts.seconds = time.monotonic() - start
+    return facts
+
+
+def _probe(session: Session, facts: GpuFacts, gpu_mapping: GpuMapping | None, timeout: float) -> None:
+    variant = facts.variant
+    assert facts.container_id is not None
+    config = probe_config(variant, gpu_mapping, timeout)
+    argv = inimage.probe_argv(variant.python, "gpu_probe.py", config)
+    result = exec_bounded(session.client, facts.container_id, argv, timeout=probe_deadline(timeout), env=config["env"])
+    facts.execs += 1
+    raw = inimage.read_marked(result.stdout, MARKER)
+    if raw is not None:
+        facts.raw = cast(GpuProbe, raw)
+        return
+    if result.timed_out:
+        facts.error = f"the GPU probe did not finish within {result.seconds:.0f}s"
+        return
+    container = session.client.containers.get(facts.container_id)
+    state = container_state(container)
+    if state["status"] != "running":
+        facts.error = f"the container stopped (exit code {state['exit_code']}): {state['logs'].strip()[-300:]}"
+    else:
+        facts.error = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
+
+
+@dataclass(frozen=True)
+class GpuCheck:
+    """What a GPU-device check of one variant works with: the host's GPUs, the mode, the container's view."""
+
+    variant: Variant
+    host: HostGpus
+    mode: str
+    view: Callable[[], GpuFacts]
+    no_gpu: str = ""  # on a host without a GPU: the run's one failure message
+
+    @property
+    def facts(self) -> GpuFacts:
+        return self.view()

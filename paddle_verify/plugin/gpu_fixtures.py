@@ -1,0 +1,118 @@
+"""Fixtures of the GPU checks: the host's GPUs, the container's view of them, the no-GPU policy.
+
+gpu variants get a container of their own, started with the ``--gpu-mode`` mapping (only on
+a host with GPUs); cpu variants are probed in their keep-alive container, started the
+default way. On a host without a GPU, the first GPU-device check of the run fails (naming
+every gpu variant and where it looked) and every other one is not run, and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from .. import gpu
+from ..engine import Session
+from ..facts import FactMissing, Gatherer, ImageFacts, Kind
+from ..manifest import Variant
+from .lifecycle import RECORDER_KEY
+from .selection import selected
+
+HOST_GPUS_KEY = pytest.StashKey[gpu.HostGpus]()
+
+
+def host_gpus_of(config: pytest.Config) -> gpu.HostGpus:
+    """The host's GPUs, looked up once per run (``--driver-lib-dir`` adds library directories)."""
+    if HOST_GPUS_KEY not in config.stash:
+        config.stash[HOST_GPUS_KEY] = gpu.discover(lib_dirs=config.getoption("--driver-lib-dir"))
+    return config.stash[HOST_GPUS_KEY]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if not any(v.flavour == "gpu" for v in selected(config)):
+        return []
+    host = host_gpus_of(config)
+    return [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
+
+
+@pytest.fixture(scope="session")
+def host_gpus(pytestconfig: pytest.Config) -> gpu.HostGpus:
+    """The host's NVIDIA GPUs, device nodes, driver version and libraries (see :func:`gpu.discover`)."""
+    return host_gpus_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def gpu_mapping(host_gpus: gpu.HostGpus, pytestconfig: pytest.Config) -> gpu.GpuMapping:
+    """How gpu variants' containers get the host's GPUs (``--gpu-mode``)."""
+    mode = pytestconfig.getoption("--gpu-mode")
+    mapping = gpu.mapping(host_gpus, mode)
+    pytestconfig.stash[RECORDER_KEY].note(
+        "gpu", {"mode": mode, "mapping": mapping.description, "host": host_gpus.describe()}
+    )
+    return mapping
+
+
+@pytest.fixture(scope="session")
+def gpu_facts(
+    docker_session: Session,
+    gatherer: Gatherer,
+    image_facts: Kind[ImageFacts],
+    host_gpus: gpu.HostGpus,
+    gpu_mapping: gpu.GpuMapping,
+    pytestconfig: pytest.Config,
+) -> Callable[[Variant], gpu.GpuFacts]:
+    """``gpu_facts(variant)``: what a container of the variant sees of the GPUs (once per variant)."""
+    timeout = pytestconfig.getoption("--exec-timeout")
+
+    def one(variant: Variant) -> gpu.GpuFacts:
+        if variant.flavour == "gpu":
+            return gpu.gather(docker_session, variant, gpu_mapping, timeout=timeout)
+        base = gatherer.get(image_facts, variant)
+        why = base.unavailable()
+        if why is not None or base.container_id is None:
+            raise why or base.missing("no keep-alive container to probe")  # the image's own cause
+        return gpu.gather(docker_session, variant, None, timeout=timeout, container_id=base.container_id)
+
+    kind = Kind("gpu", one)
+    gatherer.start(kind, [v for v in selected(pytestconfig) if v.flavour == "cpu" or host_gpus.found])
+    return lambda variant: gatherer.get(kind, variant)
+
+
+@pytest.fixture
+def gpu_check(
+    request: pytest.FixtureRequest,
+    variant: Variant,
+    host_gpus: gpu.HostGpus,
+    pytestconfig: pytest.Config,
+) -> gpu.GpuCheck:
+    """The no-GPU policy: on a host without a GPU, the first GPU-device check of the run fails
+    (naming every gpu variant and where it looked); every other one is not run, and says so."""
+    mode = pytestconfig.getoption("--gpu-mode")
+    if not host_gpus.found:
+        first = _first_gpu_check(request.session)
+        if request.node.nodeid != first:
+            pytest.skip(f"{variant.name}: not run: {gpu.NO_GPU} (reported once, by {first.split('::')[-1]})")
+        names = ", ".join(_gpu_variant_names(request.session))
+        message = f"{names}: {host_gpus.absence()}; the GPU checks of these variants were not run"
+        return gpu.GpuCheck(variant, host_gpus, mode, lambda: _raise(message), no_gpu=message)
+    get: Callable[[Variant], gpu.GpuFacts] = request.getfixturevalue("gpu_facts")
+    return gpu.GpuCheck(variant, host_gpus, mode, lambda: get(variant))
+
+
+def _first_gpu_check(session: pytest.Session) -> str:
+    return next(item.nodeid for item in session.items if item.get_closest_marker("gpu_device"))
+
+
+def _gpu_variant_names(session: pytest.Session) -> list[str]:
+    names = []
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        v = params.get("variant")
+        if item.get_closest_marker("gpu_device") and isinstance(v, Variant) and v.name not in names:
+            names.append(v.name)
+    return names
+
+
+def _raise(message: str) -> gpu.GpuFacts:
+    raise FactMissing(message)

@@ -1,0 +1,166 @@
+"""Every command-line option of the suite, in one group, each validated when parsed.
+
+A bad value is a usage error (exit code 4) that names the problem and the valid
+choices, and nothing is created. testinfra's own pytest plugin is not loaded (the
+suite's ``host`` fixture replaces its one) and its options are hidden from ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from . import parsers
+
+DEFAULT_MANIFEST = "paddledev.toml (packaged: the install page's six images)"
+# testinfra's pytest plugin: its `host` fixture would shadow the suite's, its options crowd --help.
+TESTINFRA_PLUGIN = "pytest11.testinfra"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    _without_testinfra_plugin(parser, pluginmanager)
+    group = parser.getgroup("paddle-verify", "PaddlePaddle image verification")
+    group.addoption(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="variant(s) to check: a name, a comma list, or 'all' (repeatable; default: all)",
+    )
+    group.addoption(
+        "--tag", type=parsers.tag, default=None, help="image tag to check (default: the manifest's, e.g. latest)"
+    )
+    group.addoption(
+        "--image",
+        action="append",
+        type=parsers.image,
+        default=[],
+        metavar="VARIANT=REF",
+        help="check image REF as VARIANT (repeatable); selects VARIANT when --variant is not given",
+    )
+    group.addoption(
+        "--manifest",
+        default=None,
+        metavar="PATH",
+        help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})",
+    )
+    group.addoption(
+        "--pull", action="store_true", default=False, help="pull an image that is not present (default: never pull)"
+    )
+    group.addoption(
+        "--exec-timeout",
+        type=parsers.seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="deadline of each command run in an image (default: 60)",
+    )
+    group.addoption(
+        "--session-timeout",
+        type=parsers.seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole run after this long, cleaning up as after Ctrl-C (default: no limit)",
+    )
+    group.addoption(
+        "--memory",
+        type=parsers.memory,
+        default=None,
+        metavar="LIMIT",
+        help="memory limit of the check containers, like docker run --memory (e.g. 512m; default: none)",
+    )
+    group.addoption(
+        "--run-label",
+        type=parsers.label,
+        default=None,
+        metavar="VALUE",
+        help="label everything this run creates with org.paddle-verify.run=VALUE (e.g. the CI job id)",
+    )
+    group.addoption(
+        "--threshold",
+        type=parsers.percent,
+        default=5.0,
+        metavar="PERCENT",
+        help="benchmarks: the container may be this much slower than bare metal (default: 5)",
+    )
+    group.addoption(
+        "--bench-rounds",
+        type=parsers.count,
+        default=25,
+        metavar="N",
+        help="benchmarks: interleaved CPU rounds per side (default: 25)",
+    )
+    group.addoption(
+        "--bench-cpus",
+        type=parsers.cpus,
+        default=None,
+        metavar="CPUS",
+        help="benchmarks: run the container under this CPU quota, like docker run --cpus (default: none)",
+    )
+    group.addoption(
+        "--rootfs-cache",
+        default=None,
+        metavar="DIR",
+        help="benchmarks: where images are exported for the bare-metal side (default: ~/.cache/paddle-verify/rootfs)",
+    )
+    group.addoption(
+        "--release",
+        action="store_true",
+        default=False,
+        help="release gating: security findings (SSH image) fail instead of warning",
+    )
+    group.addoption(
+        "--ssh-password",
+        default=None,
+        metavar="PASSWORD",
+        help="root password of the SSH image's containers (default: random per session)",
+    )
+    group.addoption(
+        "--ssh-context",
+        default=None,
+        metavar="DIR",
+        help="build context of the SSH image, Dockerfile with a BASE argument (default: the packaged one, paddle_verify/data/ssh)",
+    )
+    group.addoption(
+        "--ssh-bind",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address the SSH container's port is published on (default: 127.0.0.1)",
+    )
+    group.addoption(
+        "--gpu-mode",
+        type=parsers.gpu_mode,
+        default="seed",
+        metavar="{seed,gpus}",
+        help="how gpu variants get the host's GPUs: seed (the install page's --device and -v for each "
+        "/dev/nvidia* and driver library) or gpus (--gpus all, the NVIDIA runtime) (default: seed)",
+    )
+    group.addoption(
+        "--driver-lib-dir",
+        action="append",
+        type=parsers.directory,
+        default=[],
+        metavar="DIR",
+        help="also look for the driver's libcuda*/libnvidia* here (repeatable; default: /usr/lib64 and the "
+        "multiarch directory)",
+    )
+    group.addoption(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where JUnit XML, summary.json and report.html go (default: reports)",
+    )
+
+
+def _without_testinfra_plugin(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Unload testinfra's pytest plugin (testinfra stays the library behind the suite's ``host``).
+
+    Its options are already added by then: they are hidden from ``--help``, and unused.
+    """
+    plugin = pluginmanager.get_plugin(TESTINFRA_PLUGIN)
+    pluginmanager.set_blocked(TESTINFRA_PLUGIN)
+    if plugin is None:
+        return  # blocked before it loaded: its options were never added
+    pluginmanager.unregister(plugin)
+    for option in parser.getgroup("testinfra").options:
+        option.attrs()["help"] = argparse.SUPPRESS  # attrs(): the option's own dict

@@ -1,0 +1,85 @@
+"""Parsers of the option values: each returns the value or raises ``argparse.ArgumentTypeError``
+with what is wrong and what would be right (pytest turns that into a usage error, exit 4)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..gpu import MODES
+from ..manifest import TAG_RE
+
+
+def tag(value: str) -> str:
+    if not TAG_RE.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)")
+    return value
+
+
+def image(value: str) -> tuple[str, str]:
+    name, sep, ref = value.partition("=")
+    if not sep or not name.strip() or not ref.strip():
+        raise argparse.ArgumentTypeError(f"{value!r} is not VARIANT=IMAGE (e.g. cpu=myrepo/paddle:cpu)")
+    return name.strip(), ref.strip()
+
+
+def seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{value!r}: seconds must be > 0 and at most a day")
+    return seconds
+
+
+def percent(value: str) -> float:
+    try:
+        pct = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage") from None
+    if not 0 <= pct < 100:
+        raise argparse.ArgumentTypeError(f"{value!r}: a percentage from 0 to 100")
+    return pct
+
+
+def count(value: str) -> int:
+    if not value.isdigit() or not 2 <= int(value) <= 10000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a count from 2 to 10000")
+    return int(value)
+
+
+def cpus(value: str) -> float:
+    try:
+        cpus = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of CPUs") from None
+    if not 0.01 <= cpus <= 1024:
+        raise argparse.ArgumentTypeError(f"{value!r}: CPUs from 0.01 to 1024")
+    return cpus
+
+
+def memory(value: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*[kmg]?", value.lower()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a memory size like 512m or 2g")
+    return value.lower()
+
+
+def label(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}", value):
+        raise argparse.ArgumentTypeError(f"{value!r}: letters, digits, '_', '.', ':', '-', at most 63")
+    return value
+
+
+def gpu_mode(value: str) -> str:
+    if value not in MODES:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a GPU mapping mode (valid: {', '.join(MODES)})")
+    return value
+
+
+def directory(value: str) -> Path:
+    path = Path(value)
+    if not path.is_absolute() or not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not an absolute path of an existing directory")
+    return path

@@ -1,0 +1,120 @@
+"""Which variants this run checks, and which checks apply to each.
+
+The manifest (``--manifest``, default the packaged ``paddledev.toml``) and the
+selected variants (``--variant``, ``--image``, ``--tag``) are read once at configure
+time; ``pytest_generate_tests`` turns them into the ``variant`` parameter (with the
+contract's items: package, subcommand, command, tool, demo_package), and a check that
+applies to no selected variant is deselected, not skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..manifest import Manifest, ManifestError, Variant, load
+
+MANIFEST_KEY = pytest.StashKey[Manifest]()
+SELECTED_KEY = pytest.StashKey[list[Variant]]()
+
+# Per-item parameters: a check that takes one of these arguments runs once per
+# variant and per item the variant's contract lists.
+ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
+    "package": lambda v: v.runtime.packages,
+    "subcommand": lambda v: v.runtime.launcher_subcommands,
+    "command": lambda v: (v.runtime.launcher, *v.runtime.commands, *(v.demo.commands if v.demo else ())),
+    "tool": lambda v: v.devel.toolchain if v.devel else (),
+    "demo_package": lambda v: v.demo.packages if v.demo else (),
+}
+
+
+def packaged_manifest() -> Path:
+    """The install page's contract, shipped with the plugin."""
+    return Path(str(resources.files("paddle_verify").joinpath("data", "paddledev.toml")))
+
+
+def _manifest_path(config: pytest.Config) -> Path:
+    given = config.getoption("--manifest")
+    if given:
+        return Path(config.invocation_params.dir, given)
+    return packaged_manifest()
+
+
+def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
+    """The manifest and the selected variants, or a :class:`pytest.UsageError`."""
+    path = _manifest_path(config)
+    try:
+        manifest = load(path, tag=config.getoption("--tag"))
+    except ManifestError as exc:
+        raise pytest.UsageError(f"bad manifest: {exc}") from None
+    valid = ", ".join([*manifest.variants, "all"])
+    names = [n.strip() for arg in config.getoption("--variant") for n in arg.split(",")]
+    if any(not n for n in names):
+        raise pytest.UsageError(f"--variant: empty variant name (valid: {valid})")
+    images: dict[str, str] = {}
+    for name, ref in config.getoption("--image"):
+        if name not in manifest.variants:
+            raise pytest.UsageError(f"--image {name}={ref}: unknown variant {name!r} (valid: {valid})")
+        images[name] = ref
+    if not names:
+        names = list(images) or ["all"]
+    unknown = [n for n in names if n != "all" and n not in manifest.variants]
+    if unknown:
+        raise pytest.UsageError(f"--variant: unknown variant {', '.join(map(repr, unknown))} (valid: {valid})")
+    return manifest, [v.with_image(images[v.name]) if v.name in images else v for v in manifest.select(names)]
+
+
+def selected(config: pytest.Config) -> list[Variant]:
+    """The variants this run checks, in manifest order."""
+    return config.stash[SELECTED_KEY]
+
+
+def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
+    for mark in item.iter_markers("role"):
+        if not variant.has_role(mark.args[0]):
+            return False
+    for mark in item.iter_markers("flavour"):
+        if variant.flavour != mark.args[0]:
+            return False
+    return all(_attr_path(variant, mark.args[0]) for mark in item.iter_markers("contract"))
+
+
+def _attr_path(variant: Variant, path: str) -> Any:
+    value: Any = variant
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "variant" not in metafunc.fixturenames:
+        return
+    variants = [v for v in metafunc.config.stash[SELECTED_KEY] if _applies(v, metafunc.definition)]
+    item_arg = next((name for name in ITEMS if name in metafunc.fixturenames), None)
+    if item_arg is None:
+        metafunc.parametrize("variant", variants, ids=[v.name for v in variants])
+        return
+    pairs = [(v, item) for v in variants for item in ITEMS[item_arg](v)]
+    metafunc.parametrize(["variant", item_arg], pairs, ids=[f"{v.name}-{item}" for v, item in pairs])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A check that applies to none of the selected variants (a devel check when
+    # only runtime variants run) is deselected, not reported as a skip.
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        uses_variant = "variant" in getattr(item, "fixturenames", ())
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (drop if uses_variant and not isinstance(params.get("variant"), Variant) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and isinstance(callspec.params.get("variant"), Variant):
+            item.user_properties.append(("variant", callspec.params["variant"].name))
