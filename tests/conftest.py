@@ -44,6 +44,12 @@ def prerequisite(ok: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture
+def as_root() -> None:
+    """For tests that need root (device nodes with os.mknod, chroot): see :func:`prerequisite`."""
+    prerequisite(os.geteuid() == 0, "this test needs root (os.mknod, chroot)")
+
+
 def reference_image(variant: str, manifest: Path = REFERENCE) -> str:
     """The reference image of ``variant``, as the manifest names it (no tag written here)."""
     return load(manifest).variants[variant].image

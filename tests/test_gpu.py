@@ -38,11 +38,6 @@ from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, reference_image, 
 DOUBLES = ROOT / "tests" / "doubles" / "nvidia"
 
 
-@pytest.fixture
-def as_root() -> None:
-    prerequisite(os.geteuid() == 0, "character device nodes (os.mknod) need root")
-
-
 AS_ROOT = pytest.mark.usefixtures("as_root")
 
 
@@ -71,6 +66,7 @@ def fake_host(
     smi: bool = False,
     lib: Path | None = None,
     lib_dir: str = "usr/lib64",
+    driver: str = "999.99.99-fake",
 ) -> Path:
     """A TEST DOUBLE of an NVIDIA host's tree under ``root``; ``lib``: the driver library to install."""
     dev = root / "dev"
@@ -90,7 +86,7 @@ def fake_host(
                 f"Model: \t\t Fake GPU (test double) {i}\nIRQ: \t\t 42\nGPU UUID: \t {fake_uuid(i)}\n"
                 f"Device Minor: \t {i}\nBus Location: \t 0000:{i + 1:02x}:00.0\n"
             )
-        (base / "version").write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  999.99.99-fake  (test double)\n")
+        (base / "version").write_text(f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {driver}  (test double)\n")
     libs = root / lib_dir
     libs.mkdir(parents=True, exist_ok=True)
     for name in ("libcuda.so.1", "libnvidia-ml.so.1"):

@@ -105,7 +105,9 @@ def test_their_check_passes_on_a_good_image(
 def test_their_check_fails_on_a_broken_image_naming_the_variant(
     their_python: Path, reference_images: dict[str, str], build_image: ImageFactory, tmp_path: Path
 ) -> None:
-    broken = build_image("theirs-launcher-not-executable", f"FROM {reference_images['cpu']}\nRUN chmod a-x /usr/local/bin/paddle\n")
+    broken = build_image(
+        "theirs-launcher-not-executable", f"FROM {reference_images['cpu']}\nRUN chmod a-x /usr/local/bin/paddle\n"
+    )
     proc = run_theirs(their_python, tmp_path, broken)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "1 failed, 1 passed" in proc.stdout, proc.stdout[-2000:]

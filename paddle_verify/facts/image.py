@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from ..engine.tty import TtySession
-from ..manifest import Variant
-from .missing import FactMissing
-from .schema import ChildResult, CommandFact, Devel, Imports, PackageFact, Probe, RunResult, StepError, Training
+from .missing import FactMissing, VariantFacts
+from .schema import ChildResult, CommandFact, Cuda, Devel, Imports, PackageFact, Probe, RunResult, Training
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,9 @@ def parse_kernel(release: str) -> tuple[int, int]:
 
 
 @dataclass
-class ImageFacts:
+class ImageFacts(VariantFacts):
     """Everything gathered about one variant's image, and why what is missing is missing."""
 
-    variant: Variant
     error: str | None = None  # the image itself: absent, not pullable, the engine gone
     probe_raw: Probe | None = None
     probe_error: str | None = None
@@ -50,13 +48,6 @@ class ImageFacts:
     container_id: str | None = None  # the keep-alive container (testinfra's ``host`` runs there)
     execs: int = 0
     seconds: float = 0.0
-
-    @property
-    def name(self) -> str:
-        return self.variant.name
-
-    def missing(self, why: str) -> FactMissing:
-        return FactMissing(f"{self.name}: {why}" if not why.startswith(f"{self.name}:") else why)
 
     def unavailable(self) -> FactMissing | None:
         """Why the probe's facts are missing (the image, the container, the probe), or None."""
@@ -81,11 +72,6 @@ class ImageFacts:
             why = f"`docker run -it {self.variant.image}` failed: {self.tty_error}"
             raise FactMissing(f"{self.name}: {why}", cause=self.tty_error)
         return self.tty_session
-
-    def _step(self, value: object) -> object:
-        if isinstance(value, dict) and set(value) == {"error"}:
-            raise self.missing(cast(StepError, value)["error"])
-        return value
 
     # what the checks read -------------------------------------------------------
 
@@ -141,6 +127,17 @@ class ImageFacts:
         if devel is None:
             raise self.missing("the devel facts were not probed (not a devel variant)")
         return devel
+
+    @property
+    def cuda(self) -> Cuda:
+        """The image's CUDA libraries as its loader finds them (gpu variants)."""
+        child = cast(ChildResult | None, self._step(self.probe["cuda"]))
+        if child is None:
+            raise self.missing("the CUDA libraries were not probed (the contract names none)")
+        if not child.get("data"):
+            why = child["error"] or child["stderr"].strip()[-500:] or f"exit code {child['rc']}"
+            raise self.missing(f"the CUDA probe in {self.variant.python} gave no answer: {why}")
+        return cast(Cuda, child["data"])
 
     @property
     def demo_train(self) -> tuple[ChildResult, Training | None]:

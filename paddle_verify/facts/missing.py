@@ -7,7 +7,11 @@ suite's code) and reports every later check that meets the same cause as not run
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 from ..engine.client import UNREACHABLE
+from ..manifest import Variant
 
 
 class FactMissing(AssertionError):
@@ -23,3 +27,23 @@ class FactMissing(AssertionError):
         if UNREACHABLE in cause:  # one daemon, one cause: whichever variant or fact met it
             cause = cause[cause.index(UNREACHABLE) :]
         self.cause = cause
+
+
+@dataclass
+class VariantFacts:
+    """What every kind of facts has: its variant, and one way to say a fact of it is missing."""
+
+    variant: Variant
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+    def missing(self, why: str) -> FactMissing:
+        return FactMissing(why if why.startswith(f"{self.name}:") else f"{self.name}: {why}")
+
+    def _step(self, value: object) -> object:
+        """A probe step's value; a step the probe could not finish (``{"error": ...}``) is missing."""
+        if isinstance(value, dict) and set(value) == {"error"}:
+            raise self.missing(str(cast(dict[str, object], value)["error"]))
+        return value

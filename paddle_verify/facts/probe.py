@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import docker.errors
 import requests
+from docker.models.containers import Container
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
@@ -55,6 +56,9 @@ def probe_config(variant: Variant, timeout: float) -> dict[str, Any]:
             "source_markers": list(devel.source_markers),
         },
         "demo_train": inimage.demo(demo.train) if demo and demo.train else None,
+        "cuda": {"libraries": list(rt.cuda_libraries), "runtime": rt.cuda_runtime}
+        if variant.flavour == "gpu" and (rt.cuda_libraries or rt.cuda_runtime)
+        else None,
     }
 
 
@@ -116,17 +120,7 @@ def _image(session: Session, variant: Variant, pull: bool) -> None:
 
 def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None:
     variant = facts.variant
-    container = session.create_container(
-        variant.image,
-        variant=variant.name,
-        purpose="check",
-        entrypoint=KEEP_ALIVE[:1],
-        command=KEEP_ALIVE[1:],
-        network_mode="none",
-        environment=dict(variant.runtime.env),
-        **({"mem_limit": settings.memory} if settings.memory else {}),
-    )
-    session.start_container(container, variant=variant.name)
+    container = keep_alive(session, variant, "check", **({"mem_limit": settings.memory} if settings.memory else {}))
     facts.container_id = cid(container)
     argv = inimage.probe_argv(variant.python, "probe.py", probe_config(variant, settings.timeout))
     try:
@@ -164,6 +158,23 @@ def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None
     else:
         why = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
     raise EngineError(why)
+
+
+def keep_alive(session: Session, variant: Variant, purpose: str, **kwargs: Any) -> Container:
+    """A started container of ``variant`` that only sleeps (no network, the contract's env), to
+    exec probes in; ``kwargs`` add to ``docker create`` (a memory limit, a GPU mapping)."""
+    container = session.create_container(
+        variant.image,
+        variant=variant.name,
+        purpose=purpose,
+        entrypoint=KEEP_ALIVE[:1],
+        command=KEEP_ALIVE[1:],
+        network_mode="none",
+        environment=dict(variant.runtime.env),
+        **kwargs,
+    )
+    session.start_container(container, variant=variant.name)
+    return container
 
 
 def _python_missing(result_text: str) -> bool:

@@ -56,6 +56,9 @@ class PaddleBuild(TypedDict):
     version: NotRequired[str | None]
     commit: NotRequired[str | None]
     with_cuda: NotRequired[bool | None]
+    cuda: NotRequired[str]  # paddle.version.cuda(): "11.8", or "False" for a cpu build
+    cudnn: NotRequired[str]
+    device: NotRequired[str]  # paddle.device.get_device(): "cpu" on a host without a GPU
     error: NotRequired[str]
 
 
@@ -94,6 +97,21 @@ class Devel(TypedDict):
     sources: list[SourceTree]
 
 
+class CudaLibrary(TypedDict):
+    ok: bool
+    error: NotRequired[str]
+
+
+class Cuda(TypedDict):
+    """The CUDA libraries of a gpu image, loaded without a GPU (``probe.py``'s CUDA child)."""
+
+    libraries: dict[str, CudaLibrary]
+    runtime: str | None
+    runtime_version: int | None  # cudaRuntimeGetVersion: 11080 for CUDA 11.8
+    runtime_error: NotRequired[str | None]
+    cudnn_version: int | None  # cudnnGetVersion: 8600 for cuDNN 8.6.0
+
+
 class Training(TypedDict):
     losses: list[float]
 
@@ -107,6 +125,7 @@ class Probe(TypedDict):
     imports: ChildResult | StepError  # data: Imports
     devel: Devel | None
     demo_train: ChildResult | StepError | None  # data: Training
+    cuda: ChildResult | StepError | None  # data: Cuda (gpu variants)
     oom_kills: int | None
 
 

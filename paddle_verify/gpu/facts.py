@@ -17,9 +17,9 @@ import docker.errors
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
-from ..facts.missing import FactMissing
-from ..facts.probe import ENGINE_GONE, KEEP_ALIVE
-from ..facts.schema import ChildResult, DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult, StepError
+from ..facts.missing import VariantFacts
+from ..facts.probe import ENGINE_GONE, keep_alive
+from ..facts.schema import ChildResult, DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping
@@ -40,10 +40,9 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
 
 
 @dataclass
-class GpuFacts:
+class GpuFacts(VariantFacts):
     """What one container of a variant sees of the GPUs; ``mode`` None: started the default way."""
 
-    variant: Variant
     mode: str | None
     description: str = "default (no GPU asked for)"
     raw: GpuProbe | None = None
@@ -53,22 +52,10 @@ class GpuFacts:
     execs: int = 0
 
     @property
-    def name(self) -> str:
-        return self.variant.name
-
-    def missing(self, why: str) -> FactMissing:
-        return FactMissing(f"{self.name}: {why}" if not why.startswith(f"{self.name}:") else why)
-
-    @property
     def probe(self) -> GpuProbe:
         if self.raw is None:
             raise self.missing(f"no GPU facts from the container ({self.description}): {self.error}")
         return self.raw
-
-    def _step(self, value: object) -> object:
-        if isinstance(value, dict) and set(value) == {"error"}:
-            raise self.missing(cast(StepError, value)["error"])
-        return value
 
     def _child(self, value: object, what: str) -> Any:
         """The JSON a probe child printed (libcuda, paddle), or a missing fact naming why."""
@@ -132,17 +119,7 @@ def gather(
     try:
         if container_id is None:
             assert gpu_mapping is not None, "a container of its own needs a mapping"
-            container = session.create_container(
-                variant.image,
-                variant=variant.name,
-                purpose=f"gpu-{gpu_mapping.mode}",
-                entrypoint=KEEP_ALIVE[:1],
-                command=KEEP_ALIVE[1:],
-                network_mode="none",
-                environment=dict(variant.runtime.env),
-                **gpu_mapping.create_kwargs,
-            )
-            session.start_container(container, variant=variant.name)
+            container = keep_alive(session, variant, f"gpu-{gpu_mapping.mode}", **gpu_mapping.create_kwargs)
             facts.container_id = cid(container)
         _probe(session, facts, gpu_mapping, timeout)
     except EngineError as exc:

@@ -54,6 +54,11 @@ try:
             gpu = bool(getattr(paddle, fn)())
     out["paddle"] = {"version": getattr(v, "full_version", None),
                      "commit": getattr(v, "commit", None), "with_cuda": gpu}
+    for fn in ("cuda", "cudnn"):  # the CUDA and cuDNN this paddle was built with ("False" for cpu)
+        if hasattr(v, fn):
+            out["paddle"][fn] = str(getattr(v, fn)())
+    if hasattr(paddle, "device") and hasattr(paddle.device, "get_device"):
+        out["paddle"]["device"] = paddle.device.get_device()
 except BaseException:
     out["paddle"] = {"error": traceback.format_exc().strip().splitlines()[-1]}
 if cfg["py_paddle_init"]:
@@ -74,6 +79,35 @@ if cfg["computation"]:
     except BaseException:
         out["computation"] = {"ok": False,
                               "error": traceback.format_exc().strip().splitlines()[-1]}
+sys.stdout.write("\n" + json.dumps(out) + "\n")
+"""
+
+
+# gpu variants, without a GPU: which of the CUDA libraries paddle dlopens the image's loader
+# finds, and the versions of the image's CUDA runtime and cuDNN (neither call needs a driver).
+CUDA = r"""
+import ctypes, json, sys
+cfg = json.loads(sys.argv[1])
+out = {"libraries": {}, "runtime": cfg["runtime"], "runtime_version": None, "cudnn_version": None}
+for name in cfg["libraries"]:
+    try:
+        ctypes.CDLL(name)
+        out["libraries"][name] = {"ok": True}
+    except OSError as exc:
+        out["libraries"][name] = {"ok": False, "error": str(exc)}
+if cfg["runtime"]:
+    try:
+        version = ctypes.c_int(0)
+        rc = ctypes.CDLL(cfg["runtime"]).cudaRuntimeGetVersion(ctypes.byref(version))
+        out["runtime_version"] = version.value if rc == 0 else None
+        out["runtime_error"] = None if rc == 0 else "cudaRuntimeGetVersion returned %d" % rc
+    except (OSError, AttributeError) as exc:
+        out["runtime_error"] = str(exc)
+for name in cfg["libraries"]:
+    if name.startswith("libcudnn") and out["libraries"][name]["ok"]:
+        lib = ctypes.CDLL(name)
+        lib.cudnnGetVersion.restype = ctypes.c_size_t
+        out["cudnn_version"] = int(lib.cudnnGetVersion())
 sys.stdout.write("\n" + json.dumps(out) + "\n")
 """
 
@@ -134,6 +168,7 @@ def main():
         "launcher_runs": {},
         "imports": None,
         "devel": None,
+        "cuda": None,
         "demo_train": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
@@ -150,6 +185,8 @@ def main():
         timeout,
         env,
     )
+    if cfg.get("cuda"):
+        jobs.start("cuda", python_child, CUDA, cfg["cuda"], timeout, env)
     if cfg.get("demo_train"):
         jobs.start("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
     if cfg.get("devel"):

@@ -32,10 +32,12 @@ _RUNTIME_KEYS = {
     "py_paddle_init",
     "computation",
     "env",
+    "cuda_libraries",
+    "cuda_runtime",
 }
 _DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
 _DEMO_KEYS = {"packages", "commands", "train"}
-_VARIANT_KEYS = {"flavour", "role", "image"}
+_VARIANT_KEYS = {"flavour", "role", "image", "tag"}
 
 
 class _Reader:
@@ -126,7 +128,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
     default_tag = suite.text("default_tag", "latest")
     if not TAG_RE.match(default_tag):
         raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
-    tag = default_tag if tag is None else tag
+    given_tag = tag  # --tag: every variant; else a variant's own tag, else the default
     python = suite.text("python", "python3")
 
     contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
@@ -150,12 +152,15 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         role = vr.text("role")
         if role not in ROLES:
             raise ManifestError(path, f"variants.{name}.role", f"must be one of {', '.join(ROLES)}, not {role!r}")
+        variant_tag = given_tag if given_tag is not None else vr.text("tag", default_tag)
+        if not TAG_RE.match(variant_tag):
+            raise ManifestError(path, f"variants.{name}.tag", f"{variant_tag!r} is not a valid image tag")
         variant = Variant(
             name=name,
             flavour=flavour,
             role=role,
             image_template=vr.text("image", image_template),
-            tag=tag,
+            tag=variant_tag,
             python=python,
             runtime=runtime,
             devel=devel if ROLES.index(role) >= 1 else None,
@@ -183,6 +188,8 @@ def _runtime(r: _Reader) -> RuntimeContract:
         py_paddle_init=r.flag("py_paddle_init", False),
         computation=r.flag("computation", True),
         env=r.str_map("env"),
+        cuda_libraries=r.strs("cuda_libraries"),
+        cuda_runtime=r.opt_str("cuda_runtime"),
     )
 
 

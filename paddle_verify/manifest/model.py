@@ -50,6 +50,10 @@ class RuntimeContract:
     py_paddle_init: bool
     computation: bool
     env: Mapping[str, str]
+    # gpu variants: the CUDA libraries the image must let paddle load (by the names it dlopens),
+    # and the CUDA runtime library whose version the image carries (cudaRuntimeGetVersion)
+    cuda_libraries: tuple[str, ...] = ()
+    cuda_runtime: str | None = None
 
     def shell_line(self, *args: str) -> str:
         """``K=v ... paddle ARGS`` as typed in a shell, every word quoted: the contract's env set."""

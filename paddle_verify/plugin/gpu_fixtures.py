@@ -33,7 +33,29 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if not any(v.flavour == "gpu" for v in selected(config)):
         return []
     host = host_gpus_of(config)
-    return [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
+    lines = [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
+    if not host.found and config.getoption("--allow-no-gpu"):
+        lines.append(
+            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU; "
+            "their GPU-device checks are not run"
+        )
+    return lines
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The GPU line of summary.json: what the host has, and where the gpu variants' checks ran."""
+    config = session.config
+    if not any(v.flavour == "gpu" for v in selected(config)):
+        return
+    host = host_gpus_of(config)
+    config.stash[RECORDER_KEY].note(
+        "gpu",
+        {
+            "host": host.describe(),
+            "allow_no_gpu": bool(config.getoption("--allow-no-gpu")),
+            "image_checks_on": "GPU" if host.found else "CPU (no GPU on this host)",
+        },
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +69,8 @@ def gpu_mapping(host_gpus: gpu.HostGpus, pytestconfig: pytest.Config) -> gpu.Gpu
     """How gpu variants' containers get the host's GPUs (``--gpu-mode``)."""
     mode = pytestconfig.getoption("--gpu-mode")
     mapping = gpu.mapping(host_gpus, mode)
-    pytestconfig.stash[RECORDER_KEY].note(
-        "gpu", {"mode": mode, "mapping": mapping.description, "host": host_gpus.describe()}
-    )
+    recorder = pytestconfig.stash[RECORDER_KEY]
+    recorder.note("gpu", {**recorder.notes.get("gpu", {}), "mode": mode, "mapping": mapping.description})
     return mapping
 
 
@@ -95,6 +116,9 @@ def gpu_check(
             pytest.skip(f"{variant.name}: not run: {gpu.NO_GPU} (reported once, by {first.split('::')[-1]})")
         names = ", ".join(_gpu_variant_names(request.session))
         message = f"{names}: {host_gpus.absence()}; the GPU checks of these variants were not run"
+        if pytestconfig.getoption("--allow-no-gpu"):
+            checks = sorted({i.name.split("[")[0] for i in request.session.items if i.get_closest_marker("gpu_device")})
+            pytest.skip(f"{message} (--allow-no-gpu): {', '.join(checks)}")
         return gpu.GpuCheck(variant, host_gpus, mode, lambda: _raise(message), no_gpu=message)
     get: Callable[[Variant], gpu.GpuFacts] = request.getfixturevalue("gpu_facts")
     return gpu.GpuCheck(variant, host_gpus, mode, lambda: get(variant))

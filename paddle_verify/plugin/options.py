@@ -136,6 +136,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "/dev/nvidia* and driver library) or gpus (--gpus all, the NVIDIA runtime) (default: seed)",
     )
     group.addoption(
+        "--allow-no-gpu",
+        action="store_true",
+        default=False,
+        help="on a host without a GPU, run the gpu variants' image checks (on the CPU) and report their "
+        "GPU-device checks as not run, once, by name, instead of failing (default: fail once)",
+    )
+    group.addoption(
         "--driver-lib-dir",
         action="append",
         type=parsers.directory,

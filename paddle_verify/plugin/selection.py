@@ -29,6 +29,7 @@ ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
     "command": lambda v: (v.runtime.launcher, *v.runtime.commands, *(v.demo.commands if v.demo else ())),
     "tool": lambda v: v.devel.toolchain if v.devel else (),
     "demo_package": lambda v: v.demo.packages if v.demo else (),
+    "cuda_library": lambda v: v.runtime.cuda_libraries if v.flavour == "gpu" else (),
 }
 
 
