@@ -38,7 +38,12 @@ def test_cuda_versions_and_minimum_drivers() -> None:
 def image_facts_with_cuda(runtime: int | None) -> ImageFacts:
     """ImageFacts of the gpu variant as the probe gives them for its CUDA child (a TEST DOUBLE of the probe's JSON)."""
     variant = load(REFERENCE_GPU).variants["gpu"]
-    cuda: dict[str, Any] = {"libraries": {}, "runtime": "libcudart.so.11.0", "runtime_version": runtime, "cudnn_version": None}
+    cuda: dict[str, Any] = {
+        "libraries": {},
+        "runtime": "libcudart.so.11.0",
+        "runtime_version": runtime,
+        "cudnn_version": None,
+    }
     child = {"argv": [], "rc": 0, "stdout": "", "stderr": "", "error": None, "timed_out": False, "seconds": 0.1}
     probe = cast(Probe, {"cuda": {**child, "data": cuda}})
     return ImageFacts(variant, probe_raw=probe)
