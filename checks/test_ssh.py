@@ -71,7 +71,7 @@ def test_root_password_login_refused(variant: Variant, ssh_facts: Facts, finding
     machine = facts.machine
     finding(
         not facts.root_password_accepted,
-        f"{variant.name}: sshd of {machine.name} accepts root login with a password (the install page's setup)",
+        f"{variant.name}: sshd accepts root login with a password (the install page's setup; {machine.name})",
     )
 
 

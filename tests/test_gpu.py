@@ -364,7 +364,7 @@ def test_gpu_benchmark_skips_with_its_reason(tmp_path: Path) -> None:
         target=ROOT / "benchmarks" / "test_gpu.py", timeout=120,
     )  # fmt: skip
     out = run.stdout
-    assert run.ret == 0, out[-3000:]
+    assert run.ret == 0, f"exit {run.ret}:\n{out[-3000:]}\n{run.stderr[-2000:]}"
     outcomes = run.outcomes()
     assert "skipped" in outcomes.values(), out[-2000:]
     assert set(outcomes.values()) == {"skipped"}, out[-2000:]
