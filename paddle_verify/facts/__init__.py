@@ -1,7 +1,9 @@
 """Facts about the images, gathered once per session in few execs: the per-variant gatherer
 (gatherer), the declared shape of the probes' JSON (schema), the image facts the checks read
-(image) and the probe runner that gathers them (probe), and a missing fact (missing)."""
+(image) and the probe runner that gathers them (probe), a missing fact (missing), and what
+counts as a secret in an image's settings (secrets)."""
 
+from . import secrets
 from .gatherer import Gatherer, Kind
 from .image import ImageFacts, PaddleVersion, parse_kernel, parse_version
 from .missing import FactMissing
@@ -16,4 +18,5 @@ __all__ = [
     "PaddleVersion",
     "parse_kernel",
     "parse_version",
+    "secrets",
 ]

@@ -13,7 +13,20 @@ from typing import cast
 
 from ..engine.tty import TtySession
 from .missing import FactMissing, VariantFacts
-from .schema import ChildResult, CommandFact, Cuda, Devel, Imports, PackageFact, Probe, RunResult, Training
+from .schema import (
+    ChildResult,
+    CommandFact,
+    Cuda,
+    Devel,
+    ImageInspect,
+    Imports,
+    PackageFact,
+    Probe,
+    RunResult,
+    SecretScan,
+    Training,
+)
+from .secrets import parse_env
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class ImageFacts(VariantFacts):
     """Everything gathered about one variant's image, and why what is missing is missing."""
 
     error: str | None = None  # the image itself: absent, not pullable, the engine gone
+    inspect_raw: ImageInspect | None = None  # `docker image inspect` (the host side)
+    history_raw: list[str] | None = None  # `docker history`: the CreatedBy line of each layer
     probe_raw: Probe | None = None
     probe_error: str | None = None
     tty_session: TtySession | None = None
@@ -74,6 +89,37 @@ class ImageFacts(VariantFacts):
         return self.tty_session
 
     # what the checks read -------------------------------------------------------
+
+    @property
+    def inspect(self) -> ImageInspect:
+        """``docker image inspect`` of the variant's image."""
+        if self.error:
+            raise self.missing(self.error)
+        if self.inspect_raw is None:
+            raise self.missing(f"image {self.variant.image} was not inspected")
+        return self.inspect_raw
+
+    @property
+    def image_env(self) -> dict[str, str]:
+        """The image's ``ENV`` (``Config.Env``): what ``docker exec`` sees before the contract's env."""
+        return parse_env((self.inspect.get("Config") or {}).get("Env"))
+
+    @property
+    def history(self) -> list[str]:
+        """``docker history`` of the image: each layer's ``CreatedBy`` line, newest first."""
+        if self.error:
+            raise self.missing(self.error)
+        if self.history_raw is None:
+            raise self.missing(f"`docker history {self.variant.image}` was not read")
+        return self.history_raw
+
+    @property
+    def secrets(self) -> SecretScan:
+        """The probe's walk for credentials left in files."""
+        scan = cast(SecretScan | None, self._step(self.probe.get("secrets")))
+        if scan is None:
+            raise self.missing("the image's files were not searched for secrets")
+        return scan
 
     @property
     def kernel(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any, cast
 import docker.errors
 import requests
 from docker.models.containers import Container
+from docker.models.images import Image
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
@@ -22,7 +23,7 @@ from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
 from .image import ImageFacts
-from .schema import Probe
+from .schema import ImageInspect, Probe
 
 MARKER = "PADDLE_VERIFY_FACTS="
 # What a lost connection to the daemon raises through docker-py.
@@ -37,7 +38,17 @@ class ImageSettings:
     memory: str | None = None
 
 
-def probe_config(variant: Variant, timeout: float) -> dict[str, Any]:
+# Where credentials are left: root's and the users' homes (the probe adds those of
+# /etc/passwd), /etc and /opt, and the image's workdir; each walked this deep, at most this
+# many files in all, within this many seconds (or --exec-timeout, the smaller).
+SECRET_ROOTS = ("/root", "/home", "/etc", "/opt")
+SECRET_DEPTH = 8
+SECRET_FILES = 20000
+SECRET_SECONDS = 20.0
+
+
+def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict[str, Any]:
+    """The probe's input; ``workdir`` is the image's ``WorkingDir`` (walked for secrets)."""
     rt, devel, demo = variant.runtime, variant.devel, variant.demo
     return {
         "launcher": rt.launcher,
@@ -59,6 +70,13 @@ def probe_config(variant: Variant, timeout: float) -> dict[str, Any]:
         "cuda": {"libraries": list(rt.cuda_libraries), "runtime": rt.cuda_runtime}
         if variant.flavour == "gpu" and (rt.cuda_libraries or rt.cuda_runtime)
         else None,
+        "secrets": {
+            "roots": [*SECRET_ROOTS, *([workdir] if workdir else [])],
+            "passwd_homes": True,
+            "max_depth": SECRET_DEPTH,
+            "max_files": SECRET_FILES,
+            "seconds": min(timeout, SECRET_SECONDS),
+        },
     }
 
 
@@ -75,7 +93,11 @@ def gather(session: Session, variant: Variant, settings: ImageSettings) -> Image
     start = time.monotonic()
     facts = ImageFacts(variant=variant)
     try:
-        _image(session, variant, settings.pull)
+        image = _image(session, variant, settings.pull)
+        facts.inspect_raw = cast(ImageInspect, image.attrs)
+        facts.history_raw = [str(layer.get("CreatedBy", "")) for layer in image.history()]
+    except docker.errors.APIError as exc:
+        facts.error = f"{variant.name}: image {variant.image}: {daemon_error(exc)}"
     except EngineError as exc:
         facts.error = str(exc)
     except ENGINE_GONE as exc:
@@ -103,15 +125,17 @@ def _worded(exc: BaseException) -> str:
     return unreachable(exc)
 
 
-def _image(session: Session, variant: Variant, pull: bool) -> None:
+def _image(session: Session, variant: Variant, pull: bool) -> Image:
+    """The variant's image (its ``docker image inspect`` is ``attrs``), pulled only with ``--pull``."""
     ref, client = variant.image, session.client
     try:
-        client.images.get(ref)
+        return client.images.get(ref)
     except docker.errors.ImageNotFound:
         if not pull:
             raise image_missing(variant.name, ref) from None
         try:
             client.images.pull(ref)
+            return client.images.get(ref)
         except docker.errors.APIError as exc:
             raise EngineError(f"{variant.name}: image {ref} could not be pulled: {daemon_error(exc)}") from None
     except docker.errors.APIError as exc:
@@ -122,7 +146,8 @@ def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None
     variant = facts.variant
     container = keep_alive(session, variant, "check", **({"mem_limit": settings.memory} if settings.memory else {}))
     facts.container_id = cid(container)
-    argv = inimage.probe_argv(variant.python, "probe.py", probe_config(variant, settings.timeout))
+    workdir = ((facts.inspect_raw or {}).get("Config") or {}).get("WorkingDir") or ""
+    argv = inimage.probe_argv(variant.python, "probe.py", probe_config(variant, settings.timeout, workdir=workdir))
     try:
         result = exec_bounded(
             session.client,

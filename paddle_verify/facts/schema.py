@@ -4,7 +4,8 @@ The probes run in the image's own Python and cannot import this; they write JSON
 the host reads it through these types, so that a check that reads a key no probe
 writes is a mypy error, not a KeyError at run time. A step that could not finish is
 ``{"error": ...}`` (:class:`StepError`) in place of its value; :mod:`.image` and
-:mod:`paddle_verify.gpu.facts` turn that into a :class:`~.missing.FactMissing`.
+:mod:`paddle_verify.gpu.facts` turn that into a :class:`~.missing.FactMissing`. The host
+side's own read of the image (``docker image inspect``) is typed here too (:class:`ImageInspect`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,20 @@ class Training(TypedDict):
     losses: list[float]
 
 
+class SecretFile(TypedDict):
+    path: str
+    what: str  # what it holds ("a private key (PEM 'PRIVATE KEY' header)"); never its content
+
+
+class SecretScan(TypedDict):
+    """The bounded walk for credentials left in files (``probe.py``'s ``secret_scan``)."""
+
+    roots: list[str]  # what was walked: /root, /home, /etc, /opt, the workdir, the users' homes
+    findings: list[SecretFile]
+    files: int  # regular files looked at
+    truncated: str | None  # why the walk stopped early (its file limit, its deadline), or None
+
+
 class Probe(TypedDict):
     """``PADDLE_VERIFY_FACTS=`` of ``inimage/probe.py``."""
 
@@ -126,6 +141,7 @@ class Probe(TypedDict):
     devel: Devel | None
     demo_train: ChildResult | StepError | None  # data: Training
     cuda: ChildResult | StepError | None  # data: Cuda (gpu variants)
+    secrets: SecretScan | StepError | None
     oom_kills: int | None
 
 
@@ -175,3 +191,32 @@ class GpuProbe(TypedDict):
     libcuda: ChildResult | StepError | None  # data: Libcuda
     nvidia_smi: RunResult | StepError | None
     paddle: ChildResult | StepError | None  # data: PaddleGpu
+
+
+# --- docker image inspect (the host side) ------------------------------------------
+
+
+class ImageConfig(TypedDict, total=False):
+    """``Config`` of ``docker image inspect``: what a container of the image starts with."""
+
+    Env: list[str] | None  # ["NAME=value", ...]: what `docker exec` sees, before the suite's own env
+    Cmd: list[str] | None
+    Entrypoint: list[str] | None
+    User: str
+    WorkingDir: str
+    ExposedPorts: dict[str, Any] | None
+
+
+class ImageRootFS(TypedDict, total=False):
+    Layers: list[str]
+
+
+class ImageInspect(TypedDict, total=False):
+    """The part of ``docker image inspect`` the suite reads (docker-py's ``Image.attrs``)."""
+
+    Id: str
+    RepoTags: list[str] | None
+    RepoDigests: list[str] | None
+    Size: int
+    Config: ImageConfig | None
+    RootFS: ImageRootFS

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import tarfile
 from importlib import resources
 from pathlib import Path
@@ -15,10 +14,9 @@ import docker
 import docker.errors
 
 from ..engine import LABEL_SUITE, SUITE, EngineError, Session, daemon_error, require_image
+from ..facts import secrets
 
 SSH_DIR = Path(str(resources.files("paddle_verify").joinpath("data", "ssh")))
-# NAME=value with a value (not empty, not a $reference), or a literal `root:...` fed to chpasswd.
-SECRET_IN_HISTORY = re.compile(r"(?i)\b\w*(?:password|passwd|secret|token)\w*=(?![\s$]|$)\S+|\broot:(?!\$)[^\s|;&'\"]+")
 
 
 def context_files(dockerfile_dir: Path) -> dict[str, bytes]:
@@ -73,10 +71,5 @@ def build_ssh_image(
 
 
 def history_secrets(client: docker.DockerClient, image: str) -> list[str]:
-    """Lines of ``docker history`` that show a credential."""
-    found = []
-    for layer in client.images.get(image).history():
-        created_by = str(layer.get("CreatedBy", ""))
-        if SECRET_IN_HISTORY.search(created_by):
-            found.append(created_by.strip()[:160])
-    return found
+    """Lines of ``docker history`` that show a credential (its value hidden: :mod:`..facts.secrets`)."""
+    return secrets.history_secrets(str(layer.get("CreatedBy", "")) for layer in client.images.get(image).history())
