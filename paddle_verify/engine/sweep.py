@@ -21,7 +21,11 @@ def sweep(client: docker.DockerClient, *, session: str | None = None, dead_only:
     removed = 0
 
     def doomed(labels: Mapping[str, str]) -> bool:
-        return not dead_only or not owner_alive(labels.get(LABEL_OWNER, ""))
+        # Without an owner it is no session's: a build's intermediate container inherits the
+        # suite's labels from an image the suite labelled (an SSH image, a self-test's image).
+        if not dead_only:
+            return True
+        return LABEL_OWNER in labels and not owner_alive(labels[LABEL_OWNER])
 
     # The low-level list: the high-level one inspects each container, and one that
     # another session removes in between would make it fail.
