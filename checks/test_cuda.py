@@ -28,7 +28,7 @@ def test_paddle_built_with_the_image_cuda(variant: Variant, facts: ImageFacts) -
     built = paddle.get("cuda")
     assert built == cuda_version(runtime), (
         f"{variant.name}: paddle was built with CUDA {built}, the image's runtime ({cuda['runtime']}) is "
-        f"CUDA {cuda_version(runtime)}"
+        f"CUDA {cuda_version(runtime)} (read from: {cuda['runtime_version_from']})"
     )
     cudnn, built_cudnn = cuda["cudnn_version"], paddle.get("cudnn") or ""
     if cudnn is not None:

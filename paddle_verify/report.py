@@ -25,6 +25,8 @@ def _message(report: pytest.TestReport) -> str:
         return ""
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2])
+    if isinstance(report.longrepr, str):  # a missing fact: its reason alone (plugin/outcomes.py)
+        return report.longrepr.strip()
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
         return str(crash.message)

@@ -80,6 +80,15 @@ def reference_images(docker_client: docker.DockerClient) -> dict[str, str]:
     return refs
 
 
+@pytest.fixture(scope="session")
+def gpu_reference_images(docker_client: docker.DockerClient) -> dict[str, str]:
+    """The locally built gpu reference images (``make images``), by variant."""
+    refs = {name: v.image for name, v in load(REFERENCE_GPU).variants.items()}
+    missing = [ref for ref in refs.values() if not docker_client.images.list(name=ref)]
+    prerequisite(not missing, f"gpu reference images missing: {missing}; run `make images`")
+    return refs
+
+
 ImageFactory = Callable[[str, str], str]
 
 
@@ -148,7 +157,9 @@ class InnerRun:
         return leftovers(client, self.summary["notes"]["session"])
 
 
-def run_suite(cwd: Path, *args: str, target: Path = ROOT / "checks", timeout: float = 600) -> InnerRun:
+def run_suite(
+    cwd: Path, *args: str, target: Path = ROOT / "checks", timeout: float = 600, env: dict[str, str] | None = None
+) -> InnerRun:
     """The one way a self-test runs the suite: ``pytest TARGET ARGS`` in a subprocess in ``cwd``
     (the plugin loads through its entry point, as for a user), then its reports."""
     proc = subprocess.run(
@@ -158,6 +169,7 @@ def run_suite(cwd: Path, *args: str, target: Path = ROOT / "checks", timeout: fl
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     reports = cwd / "reports"
     summary = reports / "summary.json"

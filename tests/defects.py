@@ -28,6 +28,12 @@ _LAUNCHER_GONE = {
 }
 
 
+def _patch_paddle(line: str) -> str:
+    """A Dockerfile line that appends ``line`` to paddle's ``__init__.py``: paddle still imports,
+    and then misbehaves in exactly that one way (marked as the defect in the file)."""
+    return f"RUN echo '{line}  # DEFECT (tests/defects.py)' >> {SITE}/paddle/__init__.py"
+
+
 @dataclass(frozen=True)
 class Defect:
     name: str
@@ -111,6 +117,68 @@ DEFECTS = [
         {"test_tool_runs[{v}-cmake]": "devel tool cmake missing"},
     ),
     Defect(
+        "build-line-missing",
+        "cpu",
+        "runtime",
+        f"RUN sed -i '/echo \"    with_avx: ON\"/d' {LAUNCHER}",
+        {"test_paddle_version_prints_version_and_build[{v}]": "lacks the build line(s) ['with_avx']"},
+    ),
+    Defect(
+        "matmul-wrong",
+        "cpu",
+        "runtime",
+        _patch_paddle("_pv_mm = matmul; matmul = lambda x, y, *a, **k: _pv_mm(x, y, *a, **k) + 1"),
+        {"test_paddle_computes[{v}]": "paddle.matmul gave [[20.0, 23.0], [44.0, 51.0]]"},
+    ),
+    Defect(
+        "python-headers-missing",
+        "cpu-devel",
+        "devel",
+        "RUN rm /usr/include/python3.11/Python.h",
+        {"test_python_headers[{v}]": "no Python.h in /usr/include/python3.11"},
+    ),
+    Defect(
+        "source-tree-missing",
+        "cpu-devel",
+        "devel",
+        "RUN rm -r /paddle",
+        {"test_source_tree[{v}]": "no source tree in any of ['/paddle']: {'/paddle': 'absent'}"},
+    ),
+    Defect(
+        "other-commit",
+        "cpu-devel",
+        "devel",
+        f"RUN sed -i \"s/^commit *= '.*'/commit = 'deadbeef0000'/\" {SITE}/paddle/version/__init__.py",
+        {"test_same_paddle_as_the_other_variants[{v}]": f"paddle {TAG} (commit deadbeef0000) differs"},
+    ),
+    Defect(
+        "other-package-version",
+        "cpu",
+        "runtime",
+        f"RUN sed -i \"s/^full_version *= '.*'/full_version = '{OTHER}'/\" {SITE}/paddle/version/__init__.py",
+        {
+            "test_same_paddle_as_the_other_variants[{v}]": f"paddle {OTHER} (commit",
+            "test_launcher_and_package_agree[{v}]": f"says {TAG}, the paddle package says {OTHER}",
+        },
+    ),
+    Defect(
+        "demo-does-not-learn",
+        "cpu-demo",
+        "demo",
+        _patch_paddle("import paddle.optimizer as _pv_o; _pv_o.SGD.step = lambda self: None"),
+        {"test_demo_trains_and_loss_goes_down[{v}]": "loss did not go down"},
+    ),
+    Defect(
+        "demo-loss-nan",
+        "cpu-demo",
+        "demo",
+        _patch_paddle(
+            "import math as _pv_m, paddle.nn.functional as _pv_f; _pv_l = _pv_f.mse_loss; "
+            "_pv_f.mse_loss = lambda *a, **k: _pv_l(*a, **k) * _pv_m.nan"
+        ),
+        {"test_demo_trains_and_loss_goes_down[{v}]": "loss is not finite"},
+    ),
+    Defect(
         "demo-dep-missing",
         "cpu-demo",
         "demo",
@@ -132,3 +200,44 @@ CONTRACT_PACKAGE_MISSING = Defect(
         "test_py_paddle_initialises[{v}]": "No module named 'py_paddle'",
     },
 )
+
+
+# py_paddle's initialisation failing while the package imports: the py_paddle TEST DOUBLE with an
+# initPaddle that raises (the run with a py_paddle contract, test_broken_images.py).
+PY_PADDLE_INIT_FAILS = Defect(
+    "py-paddle-init-fails",
+    "cpu",
+    "runtime",
+    f"RUN echo 'def initPaddle(*flags): raise RuntimeError(\"no device\")  # DEFECT' "
+    f">> {SITE}/py_paddle/swig_paddle.py",
+    {"test_py_paddle_initialises[{v}]": "initPaddle('--use_gpu=0') failed: RuntimeError: no device"},
+)
+
+# Broken gpu images, built from the reference gpu images (variants/reference-gpu.toml) and checked
+# with --allow-no-gpu: on a host without a GPU their image-level checks are what can fail.
+GPU_SITE_NVIDIA = f"{SITE}/nvidia"
+GPU_DEFECTS = [
+    Defect(
+        "with-gpu-off",
+        "gpu",
+        "runtime",
+        f"RUN sed -i 's/with_gpu: ON/with_gpu: OFF/' {LAUNCHER}",
+        {"test_with_gpu_matches_flavour[{v}]": "with_gpu: OFF, a gpu image needs ON"},
+    ),
+    Defect(
+        "cuda-library-missing",
+        "gpu",
+        "runtime",
+        f"RUN rm {GPU_SITE_NVIDIA}/cufft/lib/libcufft.so* && ldconfig",
+        {"test_cuda_library_loads[{v}-libcufft.so]": "the CUDA library libcufft.so does not load"},
+    ),
+    Defect(
+        "paddle-cuda-other-than-runtime",
+        "gpu",
+        "runtime",
+        f"RUN sed -i \"s/^cuda_version *= '.*'/cuda_version = '12.0'/\" {SITE}/paddle/version/__init__.py",
+        {"test_paddle_built_with_the_image_cuda[{v}]": "paddle was built with CUDA 12.0, the image's runtime"},
+    ),
+]
+
+ALL_DEFECTS = [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS]

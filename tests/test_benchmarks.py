@@ -12,6 +12,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from paddle_verify.bench.network import SLOW_CONTAINER_AGENT
+from paddle_verify.engine import leftovers
+
 from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, run_suite
 
 
@@ -54,3 +57,24 @@ def test_clean_container_passes_the_gate(
     assert run.bench is not None, run.stdout[-2000:]
     assert run.bench["comparisons"][0]["context"]["bare_metal_mode"].startswith("chroot into the image")
     assert run.leftovers(docker_client) == []
+
+
+def test_slowed_container_agent_fails_the_host_network_gate(
+    reference_images: dict[str, str], tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    """TEST SEAM: the container-side network agent waits 1 ms per message (and per bulk read):
+    --net=host is then slower than bare metal, and the gate says so for latency and throughput."""
+    prerequisite(os.geteuid() == 0, "the bare-metal side chroots: needs root")
+    run = run_suite(
+        tmp_path, "--manifest", str(REFERENCE), "--variant", "cpu", "-k", "host_network",
+        target=ROOT / "benchmarks" / "test_network.py", timeout=300,
+        env={SLOW_CONTAINER_AGENT: "0.001"},
+    )  # fmt: skip
+    assert run.ret == 1, run.stdout[-3000:]
+    gates = {k: m for k, m in run.messages().items() if k.startswith("test_host_network_matches_bare_metal[")}
+    assert len(gates) == 2, gates
+    for measure in ("latency", "throughput"):
+        (message,) = [m for k, m in gates.items() if measure in k]
+        assert f"container slower than allowed: cpu: net cpu {measure} host" in message, message
+    assert run.summary is not None
+    assert leftovers(docker_client, run.summary["notes"]["session"]) == []

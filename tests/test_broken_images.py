@@ -14,23 +14,26 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REFERENCE, ImageFactory, InnerRun, run_suite
-from .defects import CONTRACT_PACKAGE_MISSING, DEFECTS, PY_PADDLE_DOUBLE, Defect
+from .conftest import REFERENCE, REFERENCE_GPU, ImageFactory, InnerRun, run_suite
+from .defects import CONTRACT_PACKAGE_MISSING, DEFECTS, GPU_DEFECTS, PY_PADDLE_DOUBLE, PY_PADDLE_INIT_FAILS, Defect
 
 # The SSH checks have broken images of their own (test_ssh.py); building an SSH
 # image on each of these would only repeat that `paddle version` is broken.
 NOT_SSH = ("-m", "not ssh")
 
 
-def manifest_for(path: Path, images: dict[str, tuple[Defect, str]], *, extra_packages: str = "") -> Path:
-    """The reference contract, with one variant per broken image."""
-    text = REFERENCE.read_text()
+def manifest_for(
+    path: Path, images: dict[str, tuple[Defect, str]], *, extra_packages: str = "", contract: Path = REFERENCE
+) -> Path:
+    """The reference contract, with one variant per broken image (of the defect's flavour)."""
+    text = contract.read_text()
     text = text[: text.index("[variants.")]
     if extra_packages:
         text = text.replace('packages = ["paddle",', f'packages = [{extra_packages}, "paddle",', 1)
         text = text.replace("py_paddle_init = false", "py_paddle_init = true")
     for name, (defect, ref) in images.items():
-        text += f'\n[variants.{name}]\nflavour = "cpu"\nrole = "{defect.role}"\nimage = "{ref}"\n'
+        flavour = "gpu" if defect.base.startswith("gpu") else "cpu"
+        text += f'\n[variants.{name}]\nflavour = "{flavour}"\nrole = "{defect.role}"\nimage = "{ref}"\n'
     path.write_text(text)
     return path
 
@@ -53,6 +56,8 @@ def assert_exactly(run: InnerRun, variant: str, defect: Defect) -> None:
     others = {k: v for k, v in outcomes.items() if k not in expected}
     # With one variant selected there is no other variant to compare paddle with.
     alone = {k for k, v in others.items() if k.startswith("test_same_paddle_as") and v == "skipped"}
+    # On a host without a GPU (--allow-no-gpu) a gpu variant's GPU-device checks are not run, saying why.
+    alone |= {k for k, v in others.items() if v == "skipped" and "no NVIDIA GPU on this host" in messages[k]}
     assert all(v == "passed" for k, v in others.items() if k not in alone), (
         f"{defect.name}: not all other checks passed: {others}"
     )
@@ -82,17 +87,30 @@ def test_contract_package_missing(
     reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun], tmp_path: Path
 ) -> None:
     double = build_image("py-paddle-double", f"FROM {reference_images['cpu']}\n{PY_PADDLE_DOUBLE}\n")
-    broken = build_image(CONTRACT_PACKAGE_MISSING.name, f"FROM {double}\n{CONTRACT_PACKAGE_MISSING.dockerfile}\n")
     good = Defect("py-paddle-double", "cpu", "runtime", "")
-    manifest = manifest_for(
-        tmp_path / "py_paddle.toml",
-        {"py-paddle-double": (good, double), CONTRACT_PACKAGE_MISSING.name: (CONTRACT_PACKAGE_MISSING, broken)},
-        extra_packages='"py_paddle"',
-    )
+    images = {"py-paddle-double": (good, double)}
+    for defect in (CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS):
+        images[defect.name] = (defect, build_image(defect.name, f"FROM {double}\n{defect.dockerfile}\n"))
+    manifest = manifest_for(tmp_path / "py_paddle.toml", images, extra_packages='"py_paddle"')
     run = run_checks("--manifest", str(manifest), "--variant", "all", *NOT_SSH)
     assert run.ret == 1, run.stdout[-2000:]
-    assert_exactly(run, "py-paddle-double", good)
-    assert_exactly(run, CONTRACT_PACKAGE_MISSING.name, CONTRACT_PACKAGE_MISSING)
+    for name, (defect, _ref) in images.items():
+        assert_exactly(run, name, defect)
+
+
+def test_gpu_defects(
+    gpu_reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun], tmp_path: Path
+) -> None:
+    """Broken gpu images, checked as gpu variants on this host (--allow-no-gpu: without a GPU their
+    GPU-device checks are not run; every image-level check is)."""
+    images = {
+        d.name: (d, build_image(d.name, f"FROM {gpu_reference_images[d.base]}\n{d.dockerfile}\n")) for d in GPU_DEFECTS
+    }
+    manifest = manifest_for(tmp_path / "gpu.toml", images, contract=REFERENCE_GPU)
+    run = run_checks("--manifest", str(manifest), "--variant", "all", "--allow-no-gpu", *NOT_SSH)
+    assert run.ret == 1, run.stdout[-2000:]
+    for name, (defect, _ref) in images.items():
+        assert_exactly(run, name, defect)
 
 
 def test_broken_image_checked_as_a_variant_with_image_option(

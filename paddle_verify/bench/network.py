@@ -3,6 +3,7 @@ same agent on bare metal, loopback, ``--net=host``, the bridge and a published p
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import time
@@ -20,6 +21,8 @@ from .agents import agent_env
 from .baremetal import bare_metal, start_bare_agent
 from .log import BenchLog, Comparison
 from .stats import verdict
+
+SLOW_CONTAINER_AGENT = "PADDLE_VERIFY_TEST_SLOW_CONTAINER_AGENT_S"  # a test seam: see measure_network
 
 
 @dataclass
@@ -46,6 +49,9 @@ def measure_network(
     bare = bare_metal(session, image, cache, variant=variant.name)
     source = inimage.source("netagent.py")
     env = agent_env(dict(variant.runtime.env))
+    # TEST SEAM (self-tests only): slow the container-side agents by a known delay per message.
+    slow = os.environ.get(SLOW_CONTAINER_AGENT)
+    container_env = {**env, "PADDLE_VERIFY_TEST_DELAY_S": slow} if slow else env
     paths: list[netclient.PathSamples] = []
     local = None
     try:
@@ -54,13 +60,13 @@ def measure_network(
         paths.append(netclient.PathSamples("loopback", ("127.0.0.1", port), f"bare metal, loopback ({bare.mode})"))
         host_port = free_port()
         hostnet = session.create_container(
-            image, variant=variant.name, purpose="bench-net-host", network_mode="host", environment=env,
+            image, variant=variant.name, purpose="bench-net-host", network_mode="host", environment=container_env,
             entrypoint=[variant.python, "-c", source, "127.0.0.1", str(host_port)],
         )  # fmt: skip
         session.start_container(hostnet, variant=variant.name)
         paths.append(netclient.PathSamples("host", ("127.0.0.1", host_port), "container, --net=host"))
         bridged = session.create_container(
-            image, variant=variant.name, purpose="bench-net-bridge", environment=env,
+            image, variant=variant.name, purpose="bench-net-bridge", environment=container_env,
             entrypoint=[variant.python, "-c", source, "0.0.0.0", "7000"],
             ports={"7000/tcp": ("127.0.0.1", None)},
         )  # fmt: skip

@@ -108,7 +108,8 @@ class Cuda(TypedDict):
 
     libraries: dict[str, CudaLibrary]
     runtime: str | None
-    runtime_version: int | None  # cudaRuntimeGetVersion: 11080 for CUDA 11.8
+    runtime_version: int | None  # 11080 for CUDA 11.8: cudaRuntimeGetVersion, or (no driver) the file
+    runtime_version_from: str | None  # how it was read
     runtime_error: NotRequired[str | None]
     cudnn_version: int | None  # cudnnGetVersion: 8600 for cuDNN 8.6.0
 

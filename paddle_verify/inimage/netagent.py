@@ -4,12 +4,17 @@
 #   b"E": echo fixed-size messages back until EOF (request/response latency);
 #   b"S": read until EOF, then answer the byte count as 8 bytes (bulk throughput).
 # It prints "READY" once listening. It talks only to the peer that connects.
+import os
 import socket
 import struct
 import sys
 import threading
+import time
 
 MSG = 64
+# TEST SEAM: a known delay (seconds) before each echo and after each bulk read, set only by the
+# self-tests (through PADDLE_VERIFY_TEST_SLOW_CONTAINER_AGENT_S on the host) to slow this agent.
+DELAY = float(os.environ.get("PADDLE_VERIFY_TEST_DELAY_S") or 0)
 
 
 def recv_exact(conn, n):
@@ -31,6 +36,8 @@ def serve(conn):
                 msg = recv_exact(conn, MSG)
                 if msg is None:
                     break
+                if DELAY:
+                    time.sleep(DELAY)
                 conn.sendall(msg)
         elif mode == b"S":
             total = 0
@@ -39,6 +46,8 @@ def serve(conn):
                 if not part:
                     break
                 total += len(part)
+                if DELAY:
+                    time.sleep(DELAY)
             conn.sendall(struct.pack(">Q", total))
     finally:
         conn.close()

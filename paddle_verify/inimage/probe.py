@@ -89,22 +89,46 @@ sys.stdout.write("\n" + json.dumps(out) + "\n")
 # gpu variants, without a GPU: which of the CUDA libraries paddle dlopens the image's loader
 # finds, and the versions of the image's CUDA runtime and cuDNN (neither call needs a driver).
 CUDA = r"""
-import ctypes, json, sys
+import ctypes, json, os, re, sys
 cfg = json.loads(sys.argv[1])
-out = {"libraries": {}, "runtime": cfg["runtime"], "runtime_version": None, "cudnn_version": None}
+out = {"libraries": {}, "runtime": cfg["runtime"], "runtime_version": None, "runtime_version_from": None,
+       "cudnn_version": None}
 for name in cfg["libraries"]:
     try:
         ctypes.CDLL(name)
         out["libraries"][name] = {"ok": True}
     except OSError as exc:
         out["libraries"][name] = {"ok": False, "error": str(exc)}
+def shipped_version(path):
+    # The CUDA version of the runtime library file: its full file name (libcudart.so.11.8.89,
+    # as CUDA's own packages install it), else the version of the pip package that ships it.
+    m = re.match(r"libcudart\.so\.(\d+)\.(\d+)\.", os.path.basename(os.path.realpath(path)))
+    if m:
+        return int(m.group(1)) * 1000 + int(m.group(2)) * 10, "file name " + os.path.realpath(path)
+    try:
+        import importlib.metadata as md
+    except ImportError:
+        return None, None
+    for dist in md.distributions():
+        for f in dist.files or ():
+            if os.path.realpath(str(dist.locate_file(f))) == os.path.realpath(path):
+                major, minor = dist.version.split(".")[:2]
+                return int(major) * 1000 + int(minor) * 10, "package %s %s" % (dist.metadata["Name"], dist.version)
+    return None, None
+
+
 if cfg["runtime"]:
     try:
+        lib = ctypes.CDLL(cfg["runtime"])
         version = ctypes.c_int(0)
-        rc = ctypes.CDLL(cfg["runtime"]).cudaRuntimeGetVersion(ctypes.byref(version))
-        out["runtime_version"] = version.value if rc == 0 else None
-        out["runtime_error"] = None if rc == 0 else "cudaRuntimeGetVersion returned %d" % rc
-    except (OSError, AttributeError) as exc:
+        rc = lib.cudaRuntimeGetVersion(ctypes.byref(version))
+        if rc == 0:
+            out["runtime_version"], out["runtime_version_from"] = version.value, "cudaRuntimeGetVersion"
+        else:  # 35, cudaErrorInsufficientDriver: no driver on this host; ask the file instead
+            path = [ln.split()[-1] for ln in open("/proc/self/maps") if "/libcudart" in ln][0]
+            out["runtime_version"], out["runtime_version_from"] = shipped_version(path)
+            out["runtime_error"] = "cudaRuntimeGetVersion returned %d" % rc
+    except (OSError, AttributeError, IndexError) as exc:
         out["runtime_error"] = str(exc)
 for name in cfg["libraries"]:
     if name.startswith("libcudnn") and out["libraries"][name]["ok"]:
