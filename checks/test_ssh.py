@@ -13,6 +13,7 @@ import pytest
 from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 from paddle_verify.ssh import SshFacts
+from paddle_verify.ssh.facts import env_differences
 
 pytestmark = pytest.mark.ssh
 Facts = Callable[[Variant], SshFacts]
@@ -29,14 +30,19 @@ def test_sshd_answers_on_the_published_port(variant: Variant, ssh_facts: Facts) 
 
 
 def test_root_login_runs_paddle_version_like_docker_exec(variant: Variant, ssh_facts: Facts, facts: ImageFacts) -> None:
-    ssh = ssh_facts(variant)
-    machine = ssh.machine
-    assert ssh.over_ssh is not None, f"{variant.name}: root could not log in to {machine.name}: {ssh.login_error}"
-    rc, out, err = ssh.over_ssh
+    rc, out, err = ssh_facts(variant).version_over_ssh
     assert rc == 0, f"{variant.name}: `paddle version` over SSH exited with {rc}: {err.strip()[-300:]!r}"
     direct = facts.version_run["stdout"]  # the probe's `docker exec` of the same image
     assert out == direct, (
         f"{variant.name}: `paddle version` differs over SSH ({out!r}) and through docker exec ({direct!r})"
+    )
+
+
+def test_ssh_login_gets_the_image_env_like_docker_exec(variant: Variant, ssh_facts: Facts, facts: ImageFacts) -> None:
+    sessions = ssh_facts(variant).login_env
+    lost = env_differences(facts.image_env, sessions)  # the image's ENV (Config.Env): what docker exec sees
+    assert not lost, (
+        f"{variant.name}: an SSH login does not get the image's ENV as `docker exec` does: {'; '.join(lost)}"
     )
 
 

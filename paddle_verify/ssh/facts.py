@@ -15,6 +15,7 @@ import docker.errors
 import paramiko
 
 from ..engine import EngineError, Session
+from ..facts import secrets
 from ..facts.missing import FactMissing
 from ..manifest import Variant
 from .image import SSH_DIR, build_ssh_image, history_secrets
@@ -33,6 +34,13 @@ from .machine import (
 
 # Passwords a scanner tries first: the page's own, the user name, the usual suspects.
 WELL_KNOWN = ("root", "toor", "password", "paddle", "paddlepaddle", "123456", "admin", "docker")
+# The two kinds of SSH session a user opens, and the command that prints each one's environment.
+SESSIONS = {
+    "`ssh HOST CMD`": "env -0",
+    "a login shell (`ssh HOST`)": 'exec "${SHELL:-/bin/sh}" -l -c "env -0"',
+}
+# What a login sets for its own user and terminal (the SSH image's entrypoint leaves them too).
+LOGIN_OWN = frozenset({"HOME", "USER", "LOGNAME", "SHELL", "MAIL", "PWD", "OLDPWD", "SHLVL", "TERM", "HOSTNAME", "_"})
 
 
 class SecurityFinding(UserWarning):
@@ -52,6 +60,7 @@ class SshFacts:
     running: SshMachine | None = None
     login_error: str | None = None
     over_ssh: tuple[int, str, str] | None = None
+    session_env: dict[str, dict[str, str] | str] = field(default_factory=dict)  # by SESSIONS kind; str: error
     root_password_accepted: bool | None = None
     guessed: list[str] = field(default_factory=list)
     host_keys: tuple[str, str] | None = None
@@ -75,6 +84,53 @@ class SshFacts:
         if self.running is None:
             raise FactMissing(self.error or f"{self.variant}: no SSH machine")
         return self.running
+
+    @property
+    def version_over_ssh(self) -> tuple[int, str, str]:
+        """``paddle version`` run over root's login; a missing fact when root could not log in."""
+        return self._logged_in()
+
+    @property
+    def login_env(self) -> dict[str, dict[str, str] | str]:
+        """The environment of each kind of SSH session (:data:`SESSIONS`), or why it was not read."""
+        self._logged_in()
+        return self.session_env
+
+    def _logged_in(self) -> tuple[int, str, str]:
+        machine = self.machine
+        if self.over_ssh is None:  # one cause for every check that needs the login
+            raise FactMissing(f"{self.variant}: root could not log in to {machine.name}: {self.login_error}")
+        return self.over_ssh
+
+
+def parse_env0(out: str) -> dict[str, str]:
+    """``env -0``'s output; what a profile printed before it is not a variable."""
+    env = {}
+    for item in out.split("\0"):
+        name, sep, value = item.partition("=")
+        name = name.rsplit("\n", 1)[-1]
+        if sep and name.isidentifier():
+            env[name] = value
+    return env
+
+
+def env_differences(image_env: dict[str, str], sessions: dict[str, dict[str, str] | str]) -> list[str]:
+    """Each variable of the image's ENV (but a login's own) that an SSH session lost or changed, with
+    its values (a secret's hidden); and each session whose environment could not be read."""
+    found = [f"the environment of {kind} was not read: {env}" for kind, env in sessions.items() if isinstance(env, str)]
+    read = {kind: env for kind, env in sessions.items() if isinstance(env, dict)}
+    for name, value in image_env.items():
+        differ = {kind: env.get(name) for kind, env in read.items() if env.get(name) != value}
+        if name in LOGIN_OWN or not differ:
+            continue
+        how = "lost" if all(v is None for v in differ.values()) else "changed"
+        where = ", ".join(f"{'unset' if v is None else _shown(name, v)} in {kind}" for kind, v in differ.items())
+        found.append(f"{name} {how}: {_shown(name, value)} through docker exec, {where}")
+    return found
+
+
+def _shown(name: str, value: str) -> str:
+    return repr(secrets.HIDDEN if secrets.is_secret(name, value) else value)
 
 
 def gather(
@@ -108,6 +164,9 @@ def gather(
     try:
         with login(machine.host, machine.port, "root", password, timeout) as client:
             facts.over_ssh = run_over_ssh(client, variant.runtime.shell_line("version"), timeout)
+            for kind, command in SESSIONS.items():
+                rc, out, err = run_over_ssh(client, command, timeout)
+                facts.session_env[kind] = parse_env0(out) if rc == 0 else f"`{command}` exited with {rc}: {err[-200:]}"
         facts.root_password_accepted = True
     except paramiko.AuthenticationException as exc:
         facts.login_error = f"ssh -p {machine.port} root@{machine.host}: {exc}"
