@@ -8,11 +8,14 @@ REPO := paddle-verify/paddlepaddle
 TAG := 3.3.1
 BASE := paddle-verify/debian:12
 CPU_VARIANTS := cpu cpu-devel cpu-demo
+GPU_TAG := 2.6.2
+GPU_VARIANTS := gpu gpu-devel gpu-demo
 WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 \
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check test venv engine wheelhouse images base gpu-images lint clean-images
+.PHONY: all check test venv engine wheelhouse wheelhouse-gpu images cpu-images gpu-images \
+	gpu-images-cuda-base base lint clean-images
 
 all: check
 
@@ -27,40 +30,85 @@ venv: $(BIN)/.installed
 engine:
 	bash scripts/ensure-docker.sh
 
+# A wheelhouse per flavour (images/wheelhouse.txt: cpu, images/wheelhouse-gpu.txt: gpu),
+# downloaded once (the .complete stamp; a changed list downloads it anew) in two parts,
+# each the whole build context of the image that installs it, so that no build sends
+# more than it needs (the legacy builder sends all of a context, every build):
+#   runtime/  the list's lines before "# demo": the runtime image (cpu: 0.2 GB, gpu: 2.5 GB)
+#   demo/     the lines after it, and docopt, a demo dependency that only exists as an
+#             sdist (its wheel is built here): the demo image
+# Each part keeps its lines as requirements.txt.
+define download-wheelhouse
+rm -rf $(@D)
+mkdir -p $(@D)/runtime $(@D)/demo
+sed '/^# demo/,$$d' $< > $(@D)/runtime/requirements.txt
+sed -n '/^# demo/,$$p' $< > $(@D)/demo/requirements.txt
+$(PY) -m pip download -q --no-deps $(WHEEL_PLATFORM) -d $(@D)/runtime -r $(@D)/runtime/requirements.txt
+$(PY) -m pip download -q --no-deps $(WHEEL_PLATFORM) -d $(@D)/demo -r $(@D)/demo/requirements.txt
+$(PY) -m pip wheel -q --no-deps -w $(@D)/demo docopt==0.6.2
+touch $@
+endef
+
 images/wheelhouse/.complete: images/wheelhouse.txt
-	mkdir -p images/wheelhouse
-	$(PY) -m pip download -q --no-deps $(WHEEL_PLATFORM) -d images/wheelhouse -r images/wheelhouse.txt
-	# docopt (a demo dependency) only exists as an sdist: build its wheel here.
-	$(PY) -m pip wheel -q --no-deps -w images/wheelhouse docopt==0.6.2
-	touch $@
+	$(download-wheelhouse)
+
+images/wheelhouse-gpu/.complete: images/wheelhouse-gpu.txt
+	$(download-wheelhouse)
 
 wheelhouse: images/wheelhouse/.complete
+
+wheelhouse-gpu: images/wheelhouse-gpu/.complete
 
 base: engine
 	bash images/base/build-base.sh $(BASE)
 
-# Layers are cached by the engine: a rebuild with nothing changed takes seconds.
-images: base wheelhouse
-	docker build -q --build-arg BASE=$(BASE) -t $(REPO):$(TAG)-cpu -f images/cpu/Dockerfile images
-	docker build -q --build-arg RUNTIME=$(REPO):$(TAG)-cpu -t $(REPO):$(TAG)-cpu-devel images/devel
-	docker build -q --build-arg DEVEL=$(REPO):$(TAG)-cpu-devel -t $(REPO):$(TAG)-cpu-demo -f images/demo/Dockerfile images
+# All six reference images. images/build.sh skips an image when nothing it is built from
+# changed, and the engine caches layers: a rebuild with nothing changed takes seconds.
+images: cpu-images gpu-images
 
-# GPU reference images: needs a CUDA base image on this engine, e.g.
-#   make gpu-images CUDA_BASE=nvidia/cuda:12.0.1-cudnn8-runtime-ubuntu22.04
-GPU_TAG := 2.6.2
+cpu-images: base wheelhouse
+	bash images/build.sh $(REPO):$(TAG)-cpu images/cpu/Dockerfile images/wheelhouse/runtime BASE=$(BASE)
+	bash images/build.sh $(REPO):$(TAG)-cpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(TAG)-cpu
+	bash images/build.sh $(REPO):$(TAG)-cpu-demo images/demo/Dockerfile images/wheelhouse/demo DEVEL=$(REPO):$(TAG)-cpu-devel
+
+# GPU reference images: paddlepaddle-gpu 2.6.2 and NVIDIA's CUDA 11.8 / cuDNN 8.6 wheels
+# on the same Debian 12 base, no CUDA base image needed (images/gpu/Dockerfile).
+gpu-images: base wheelhouse-gpu
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu images/gpu/Dockerfile images/wheelhouse-gpu/runtime BASE=$(BASE)
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile images/wheelhouse-gpu/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
+
+# The same three GPU images (same tags: `make gpu-images` builds over them) on a CUDA
+# base image that is on this engine already, with the wheels for its Python, e.g.
+#   make gpu-images-cuda-base CUDA_BASE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 GPU_PYTHON=3.10
+# The base must carry CUDA 11.8 and cuDNN 8, what paddlepaddle-gpu 2.6.2 was built with.
+# Its wheels are resolved for that Python (the pins are for Debian 12's; only numpy and
+# protobuf keep theirs) into images/wheelhouse-gpu-py$(GPU_PYTHON), reusing the files of
+# the pinned GPU wheelhouse.
 GPU_PYTHON ?= 3.10
-gpu-images: engine
-	@test -n "$(CUDA_BASE)" || { echo "make gpu-images: set CUDA_BASE=<a CUDA runtime image on this engine>" >&2; exit 2; }
+CUDA_BASE_WHEELS := images/wheelhouse-gpu-py$(GPU_PYTHON)
+GPU_PINS = $(shell grep -E '^(numpy|protobuf)==' images/wheelhouse-gpu.txt)
+gpu-images-cuda-base: engine
+	@test -n "$(CUDA_BASE)" || { echo "make gpu-images-cuda-base: set CUDA_BASE=<a CUDA 11.8 + cuDNN 8 image on this engine>" >&2; exit 2; }
 	docker image inspect $(CUDA_BASE) >/dev/null
-	mkdir -p images/wheelhouse-gpu
-	$(PY) -m pip download -q $(subst 3.11,$(GPU_PYTHON),$(WHEEL_PLATFORM)) -d images/wheelhouse-gpu paddlepaddle-gpu==$(GPU_TAG) matplotlib beautifulsoup4 PyYAML
-	$(PY) -m pip wheel -q --no-deps -w images/wheelhouse-gpu docopt==0.6.2
-	docker build -q --build-arg CUDA_BASE=$(CUDA_BASE) -t $(REPO):$(GPU_TAG)-gpu -f images/gpu/Dockerfile images
-	docker build -q --build-arg RUNTIME=$(REPO):$(GPU_TAG)-gpu -t $(REPO):$(GPU_TAG)-gpu-devel images/devel
-	docker build -q --build-arg DEVEL=$(REPO):$(GPU_TAG)-gpu-devel --build-arg WHEELS=wheelhouse-gpu -t $(REPO):$(GPU_TAG)-gpu-demo -f images/demo/Dockerfile images
+	mkdir -p $(CUDA_BASE_WHEELS)/runtime $(CUDA_BASE_WHEELS)/demo
+	$(PY) -m pip download -q $(subst 3.11,$(GPU_PYTHON),$(WHEEL_PLATFORM)) --find-links images/wheelhouse-gpu/runtime \
+		-d $(CUDA_BASE_WHEELS)/runtime paddlepaddle-gpu==$(GPU_TAG) $(GPU_PINS)
+	$(PY) -m pip download -q $(subst 3.11,$(GPU_PYTHON),$(WHEEL_PLATFORM)) --find-links images/wheelhouse-gpu/demo \
+		-d $(CUDA_BASE_WHEELS)/demo $(GPU_PINS) matplotlib beautifulsoup4 PyYAML
+	$(PY) -m pip wheel -q --no-deps -w $(CUDA_BASE_WHEELS)/demo docopt==0.6.2
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu images/gpu-cuda-base/Dockerfile $(CUDA_BASE_WHEELS)/runtime CUDA_BASE=$(CUDA_BASE)
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile $(CUDA_BASE_WHEELS)/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
 
+# All six reference variants: the cpu ones (paddlepaddle 3.3.1), then the gpu ones
+# (paddlepaddle-gpu 2.6.2, another release: its own manifest and reports). --allow-no-gpu:
+# on a host without a GPU their image checks run on the CPU and their GPU-device checks are
+# reported as not run; on a host with a GPU they run.
 check: venv images
 	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all $(PYTEST_ARGS)
+	$(BIN)/pytest checks/ --manifest variants/reference-gpu.toml --variant all --allow-no-gpu \
+		--report-dir reports/gpu $(PYTEST_ARGS)
 
 test: venv images
 	$(BIN)/pytest tests/ --report-dir reports/selftest $(PYTEST_ARGS)
@@ -71,4 +119,4 @@ lint: venv
 	$(BIN)/mypy
 
 clean-images:
-	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(BASE)
+	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(foreach v,$(GPU_VARIANTS),$(REPO):$(GPU_TAG)-$(v)) $(BASE)
