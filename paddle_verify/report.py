@@ -33,6 +33,26 @@ def _message(report: pytest.TestReport) -> str:
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
 
 
+def column(row: dict[str, Any], several: bool) -> str:
+    """A row's column: its variant, and its engine in a run (or a merge) of several (``cpu@gpu-a``)."""
+    variant = row.get("variant") or "-"
+    return f"{variant}@{row.get('engine')}" if several and row.get("engine") else variant
+
+
+def several_engines(rows: list[dict[str, Any]]) -> bool:
+    return len({r.get("engine") for r in rows}) > 1
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Outcome counts per column (variant, or variant@engine)."""
+    several = several_engines(rows)
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per = out.setdefault(column(row, several), {})
+        per[row["outcome"]] = per.get(row["outcome"], 0) + 1
+    return out
+
+
 class Recorder:
     """Collects one row per check (on the controller under xdist) and writes the reports."""
 
@@ -62,6 +82,7 @@ class Recorder:
             self.rows.append(
                 {
                     "variant": props.get("variant"),
+                    "engine": props.get("engine"),
                     "check": _check_name(report.nodeid),
                     "nodeid": report.nodeid,
                     "outcome": outcome,
@@ -86,11 +107,7 @@ class Recorder:
         (self.report_dir / "report.html").write_text(render_html(summary), encoding="utf-8")
 
     def totals(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for row in self.rows:
-            per = out.setdefault(row["variant"] or "-", {})
-            per[row["outcome"]] = per.get(row["outcome"], 0) + 1
-        return out
+        return totals(self.rows)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.enabled or not (self.rows or self.notes.get("stopped")):

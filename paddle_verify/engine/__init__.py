@@ -2,7 +2,17 @@
 (labels), a session's containers and threads (session), the sweep of leftovers (sweep),
 bounded execs (execs) and ``docker run -it`` through a TTY (tty)."""
 
-from .client import DaemonUnreachable, EngineError, connect, daemon_error, daemon_url, require_image, unreachable
+from .client import (
+    DaemonUnreachable,
+    Engine,
+    EngineError,
+    connect,
+    daemon_error,
+    daemon_url,
+    default_engine,
+    require_image,
+    unreachable,
+)
 from .execs import ExecResult, exec_bounded
 from .labels import LABEL_RUN, LABEL_SESSION, LABEL_SUITE, SUITE
 from .session import Session, cid, container_state
@@ -14,6 +24,7 @@ __all__ = [
     "LABEL_SUITE",
     "SUITE",
     "DaemonUnreachable",
+    "Engine",
     "EngineError",
     "ExecResult",
     "Session",
@@ -22,6 +33,7 @@ __all__ = [
     "container_state",
     "daemon_error",
     "daemon_url",
+    "default_engine",
     "exec_bounded",
     "leftovers",
     "require_image",

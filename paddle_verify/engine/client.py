@@ -6,10 +6,14 @@ the one wording of a lost daemon and of a missing image that every part of the s
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
+from dataclasses import dataclass
 
 import docker
 import docker.errors
+import docker.tls
 
 UNREACHABLE = "Docker daemon unreachable at "  # how every lost daemon is worded
 
@@ -26,18 +30,61 @@ def daemon_url() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def connect(timeout: float = 10.0) -> docker.DockerClient:
+SCHEMES = ("unix://", "tcp://", "ssh://")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One Docker engine of the run (``--engine NAME=URL``; the local one by default).
+
+    ``tls_*``: for ``tcp://`` engines, the client certificate, its key and the CA (paths);
+    any of them makes the connection TLS (``tls_verify``: check the daemon's certificate).
+    """
+
+    name: str
+    url: str
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_verify: bool = True
+
+    @property
+    def local(self) -> bool:
+        """On this machine (a unix socket): its GPUs are this host's."""
+        return self.url.startswith("unix://")
+
+    def tls(self) -> docker.tls.TLSConfig | bool:
+        if not self.url.startswith("tcp://") or not (self.tls_ca or self.tls_cert):
+            return False
+        cert = (self.tls_cert, self.tls_key) if self.tls_cert and self.tls_key else None
+        return docker.tls.TLSConfig(client_cert=cert, ca_cert=self.tls_ca, verify=self.tls_verify)
+
+
+def default_engine() -> Engine:
+    """The engine of today's single-engine run: ``DOCKER_HOST`` or the local socket."""
+    return Engine("local", daemon_url())
+
+
+def connect(timeout: float = 10.0, engine: Engine | None = None) -> docker.DockerClient:
     """A client whose daemon answered a ping, or :class:`DaemonUnreachable`."""
-    url = daemon_url()
+    engine = engine or default_engine()
+    url = engine.url
     client = None
     try:
-        client = docker.DockerClient(base_url=url, version="auto", timeout=int(timeout))
+        client = docker.DockerClient(base_url=url, version="auto", timeout=int(timeout), tls=engine.tls())
         client.ping()
     except Exception as exc:  # docker-py raises requests', urllib3's and its own errors
         if client is not None:
             client.close()
-        raise DaemonUnreachable(f"{UNREACHABLE}{url}: {_reason(exc)}") from None
-    return client
+        failure = DaemonUnreachable(f"{UNREACHABLE}{url}: {_reason(exc)}")
+    else:
+        return client
+    # A client whose constructor failed (asking the version) leaves its socket to the garbage
+    # collector: closed here, quietly, rather than as a ResourceWarning in some later test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    raise failure
 
 
 def _reason(exc: BaseException) -> str:
@@ -56,9 +103,9 @@ def daemon_error(exc: BaseException) -> str:
     return str(exc)
 
 
-def unreachable(exc: BaseException) -> str:
-    """What a lost connection to the daemon is, in one line."""
-    return f"{UNREACHABLE}{daemon_url()}: {_reason(exc)}"
+def unreachable(exc: BaseException, url: str | None = None) -> str:
+    """What a lost connection to the daemon (at ``url``, default the local one) is, in one line."""
+    return f"{UNREACHABLE}{url or daemon_url()}: {_reason(exc)}"
 
 
 def image_missing(variant: str, image: str) -> EngineError:

@@ -16,8 +16,6 @@ from typing import Any
 
 import docker
 
-from .client import daemon_url
-
 
 @dataclass
 class ExecResult:
@@ -120,5 +118,7 @@ def _exit_code(api: Any, exec_id: str, deadline: float) -> int | None:
 def _kill_exec(api: Any, exec_id: str) -> None:
     with contextlib.suppress(Exception):
         pid = int(api.exec_inspect(exec_id).get("Pid") or 0)
-        if pid > 0 and daemon_url().startswith("unix://"):
+        # The exec's pid is this machine's only when the engine is reached by a unix socket
+        # (docker-py's base URL for one); a tcp:// or ssh:// engine's pid is another host's.
+        if pid > 0 and str(getattr(api, "base_url", "")) == "http+docker://localhost":
             os.kill(pid, signal.SIGKILL)

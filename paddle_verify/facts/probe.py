@@ -101,28 +101,28 @@ def gather(session: Session, variant: Variant, settings: ImageSettings) -> Image
     except EngineError as exc:
         facts.error = str(exc)
     except ENGINE_GONE as exc:
-        facts.error = f"{variant.name}: {unreachable(exc)}"
+        facts.error = f"{variant.name}: {unreachable(exc, session.url)}"
     if facts.error is None:
         tty_future = session.submit(_tty, session, variant, settings.timeout)
         try:
             _probe(session, facts, settings)
         except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
-            facts.probe_error = _worded(exc)
+            facts.probe_error = _worded(exc, session.url)
         try:
             facts.tty_session = tty_future.result()
         except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
-            facts.tty_error = _worded(exc)
+            facts.tty_error = _worded(exc, session.url)
     facts.seconds = time.monotonic() - start
     return facts
 
 
-def _worded(exc: BaseException) -> str:
+def _worded(exc: BaseException, url: str) -> str:
     """The engine's error in the report's words."""
     if isinstance(exc, docker.errors.APIError):
         return f"the engine refused: {daemon_error(exc)}"
     if isinstance(exc, EngineError):
         return str(exc)
-    return unreachable(exc)
+    return unreachable(exc, url)
 
 
 def _image(session: Session, variant: Variant, pull: bool) -> Image:

@@ -127,7 +127,7 @@ def gather(
     except docker.errors.APIError as exc:
         facts.error = f"{variant.name}: exec in the container failed: {daemon_error(exc)}"
     except ENGINE_GONE as exc:
-        facts.error = f"{variant.name}: {unreachable(exc)}"
+        facts.error = f"{variant.name}: {unreachable(exc, session.url)}"
     facts.seconds = time.monotonic() - start
     return facts
 

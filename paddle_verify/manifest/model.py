@@ -93,6 +93,16 @@ class Variant:
     runtime: RuntimeContract
     devel: DevelContract | None
     demo: DemoContract | None
+    engine: str | None = None  # the engine it is checked on, in a run of several (--engine)
+
+    @property
+    def id(self) -> str:
+        """The test id: the variant's name, with its engine in a run of several (``cpu@gpu-a``)."""
+        return f"{self.name}@{self.engine}" if self.engine else self.name
+
+    def on(self, engine: str | None) -> Variant:
+        """The same variant, checked on ``engine``."""
+        return replace(self, engine=engine)
 
     @property
     def image(self) -> str:

@@ -1,7 +1,8 @@
 """The pytest plugin (entry point ``pytest11``: ``paddle_verify``), one module per concern:
 options and their parsers, selection (manifest, variants, parametrization), lifecycle
-(configure, signals, watchdog, header), fixtures (the session, the gatherer, facts, the
-testinfra ``host``), ssh_fixtures, gpu_fixtures, and outcomes (one cause, one failure).
+(configure, signals, watchdog, header), gpu_fixtures, engines (the fleet of ``--engine``:
+fingerprints, a lost engine's column), fixtures (the sessions, the gatherers, facts, the
+testinfra ``host``), ssh_fixtures, and outcomes (one cause, one failure).
 
 Listed so that a module comes after those it imports (pytest rewrites each one's asserts
 when it is first imported)."""
@@ -10,8 +11,9 @@ pytest_plugins = [
     "paddle_verify.plugin.options",
     "paddle_verify.plugin.selection",
     "paddle_verify.plugin.lifecycle",
+    "paddle_verify.plugin.gpu_fixtures",
+    "paddle_verify.plugin.engines",
     "paddle_verify.plugin.fixtures",
     "paddle_verify.plugin.ssh_fixtures",
-    "paddle_verify.plugin.gpu_fixtures",
     "paddle_verify.plugin.outcomes",
 ]

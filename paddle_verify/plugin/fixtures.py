@@ -1,25 +1,30 @@
 """The fixtures that own the run's Docker resources and hand out its facts.
 
-``docker_session`` is the one owner of the engine session: it opens it (sweeping dead
-sessions' leftovers) and is the only one that closes it (its containers, then its
-threads). ``gatherer`` is the one per-variant gatherer; ``facts``, ``all_facts``,
-``ssh_facts`` and ``gpu_facts`` read from it. ``host`` is a testinfra host on the
-variant's keep-alive container: the extension API for a user's own checks.
+``sessions`` is the one owner of the engine sessions (one per engine of ``--engine``, by
+name): it opens them (sweeping dead sessions' leftovers) and is the only one that closes
+them (their containers, then their threads); ``docker_session`` is the default (first)
+engine's. ``gatherers`` holds one per-variant gatherer per engine; ``facts``,
+``all_facts``, ``engine_info``, ``ssh_facts`` and ``gpu_facts`` read from the variant's
+engine. ``host`` is a testinfra host on the variant's keep-alive container: the extension
+API for a user's own checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from ..engine import DaemonUnreachable, Session, connect, sweep
-from ..facts import Gatherer, ImageFacts, ImageSettings, Kind
+from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind
 from ..facts import probe as image_probe
 from ..manifest import Variant
+from .engines import Fleet, lost_cause, variant_of
 from .lifecycle import RECORDER_KEY
-from .selection import selected
+from .selection import engine_of, on_engines, selected
+
+T = TypeVar("T")
 
 EXIT_DAEMON = 7  # distinct from pytest's 1 (failed), 4 (usage) and 5 (no tests)
 
@@ -31,62 +36,124 @@ def selected_variants(pytestconfig: pytest.Config) -> list[Variant]:
 
 
 @pytest.fixture(scope="session")
-def docker_session(pytestconfig: pytest.Config) -> Generator[Session, None, None]:
-    """The engine connection, this run's labels, containers and threads; all removed at the end."""
-    try:
-        client = connect()
-    except DaemonUnreachable as exc:
-        pytest.exit(str(exc), returncode=EXIT_DAEMON)
-    session = Session(client, run_label=pytestconfig.getoption("--run-label"))
+def sessions(pytestconfig: pytest.Config, fleet: Fleet) -> Generator[dict[str, Session], None, None]:
+    """One session per reachable engine, by engine name; all of them closed at the end (the one owner).
+
+    A run of one engine that cannot reach it stops at once (exit code 7); in a run of several,
+    a lost engine has no session and its column fails once (:mod:`.engines`).
+    """
     recorder = pytestconfig.stash[RECORDER_KEY]
-    recorder.note("swept", sweep(client, dead_only=True))
-    recorder.note("session", session.id)
+    opened: dict[str, Session] = {}
+    swept = 0
     try:
-        yield session
+        for engine in fleet.engines:
+            if fleet.several and fleet.lost(engine.name):
+                continue
+            try:
+                client = connect(engine=engine)
+            except DaemonUnreachable as exc:
+                if not fleet.several:
+                    pytest.exit(str(exc), returncode=EXIT_DAEMON)
+                fleet.mark_lost(engine.name, str(exc))
+                continue
+            opened[engine.name] = Session(client, run_label=pytestconfig.getoption("--run-label"), url=engine.url)
+            swept += sweep(client, dead_only=True)
+        recorder.note("swept", swept)
+        recorder.note("session", next((s.id for s in opened.values()), None))
+        recorder.note("sessions", {name: s.id for name, s in opened.items()})
+        yield opened
     finally:
-        session.close()
-        client.close()
+        for session in reversed(opened.values()):
+            session.close()
+            session.client.close()
 
 
 @pytest.fixture(scope="session")
-def gatherer(docker_session: Session) -> Gatherer:
-    """The run's one per-variant gatherer (image, SSH, GPU and benchmark facts)."""
-    return Gatherer(docker_session)
+def docker_session(sessions: dict[str, Session], fleet: Fleet) -> Session:
+    """The default (first) engine's session, for code that needs one engine."""
+    return _first(sessions, fleet)
+
+
+def _first(by_engine: dict[str, T], fleet: Fleet) -> T:
+    name = fleet.engines[0].name
+    if name not in by_engine:
+        raise FactMissing(f"engine {name} lost: {fleet.lost(name)}", cause=lost_cause(name))
+    return by_engine[name]
+
+
+@pytest.fixture(scope="session")
+def gatherers(sessions: dict[str, Session]) -> dict[str, Gatherer]:
+    """One per-variant gatherer per engine (image, SSH, GPU and benchmark facts), by engine name."""
+    return {name: Gatherer(session) for name, session in sessions.items()}
+
+
+@pytest.fixture(scope="session")
+def gatherer(gatherers: dict[str, Gatherer], fleet: Fleet) -> Gatherer:
+    """The default (first) engine's gatherer."""
+    return _first(gatherers, fleet)
 
 
 @pytest.fixture(scope="session")
 def image_facts(
-    gatherer: Gatherer, docker_session: Session, selected_variants: list[Variant], pytestconfig: pytest.Config
+    gatherers: dict[str, Gatherer],
+    sessions: dict[str, Session],
+    fleet: Fleet,
+    selected_variants: list[Variant],
+    pytestconfig: pytest.Config,
 ) -> Generator[Kind[ImageFacts], None, None]:
-    """The image facts of every selected variant: started at once, all variants side by side."""
+    """The image facts of every selected variant on every engine: started at once, all side by side."""
     settings = ImageSettings(
         timeout=pytestconfig.getoption("--exec-timeout"),
         pull=pytestconfig.getoption("--pull"),
         memory=pytestconfig.getoption("--memory"),
     )
-    kind = Kind("image", lambda v: image_probe.gather(docker_session, v, settings))
-    if not hasattr(pytestconfig, "workerinput"):
-        gatherer.start(kind, selected_variants)  # an xdist worker gathers only the variants it is given
+    kind = Kind("image", lambda v: image_probe.gather(fleet.pick(sessions, v), v, settings))
+    if not hasattr(pytestconfig, "workerinput"):  # an xdist worker gathers only the variants it is given
+        for variant in on_engines(pytestconfig, selected_variants):
+            if engine_of(pytestconfig, variant).name in gatherers:
+                fleet.pick(gatherers, variant).start(kind, [variant])
     yield kind
-    cost = {n: {"execs": f.execs, "seconds": round(f.seconds, 3)} for n, f in gatherer.finished(kind).items()}
+    cost = {
+        f.variant.id: {"execs": f.execs, "seconds": round(f.seconds, 3)}
+        for g in gatherers.values()
+        for f in g.finished(kind).values()
+    }
     pytestconfig.stash[RECORDER_KEY].note("variants", cost)
 
 
 @pytest.fixture
-def facts(variant: Variant, gatherer: Gatherer, image_facts: Kind[ImageFacts]) -> ImageFacts:
-    """What the suite learned about ``variant``'s image (gathered once per session)."""
-    return gatherer.get(image_facts, variant)
+def facts(variant: Variant, gatherers: dict[str, Gatherer], fleet: Fleet, image_facts: Kind[ImageFacts]) -> ImageFacts:
+    """What the suite learned about ``variant``'s image on its engine (gathered once per session)."""
+    return fleet.pick(gatherers, variant).get(image_facts, variant)
 
 
 @pytest.fixture
-def all_facts(selected_variants: list[Variant], gatherer: Gatherer, image_facts: Kind[ImageFacts]) -> list[ImageFacts]:
-    return [gatherer.get(image_facts, v) for v in selected_variants]
+def all_facts(
+    request: pytest.FixtureRequest,
+    selected_variants: list[Variant],
+    gatherers: dict[str, Gatherer],
+    fleet: Fleet,
+    image_facts: Kind[ImageFacts],
+) -> list[ImageFacts]:
+    """The image facts of every selected variant on the same engine as the check's variant."""
+    variant = _variant_param(request)
+    engine = variant.engine if variant else None
+    return [fleet.pick(gatherers, v.on(engine)).get(image_facts, v.on(engine)) for v in selected_variants]
 
 
-@pytest.fixture(scope="session")
-def engine_info(docker_session: Session) -> dict[str, Any]:
-    """The daemon's ``docker info`` (kernel, OS, runtimes)."""
-    return dict(docker_session.client.info())
+@pytest.fixture
+def engine_info(request: pytest.FixtureRequest, fleet: Fleet) -> dict[str, Any]:
+    """The ``docker info`` (kernel, OS, runtimes) of the check's variant's engine (the default one without)."""
+    variant = _variant_param(request)
+    name = engine_of(request.config, variant).name if variant else fleet.engines[0].name
+    state = fleet.states()[name]
+    if state.lost:
+        raise FactMissing(f"engine {name} lost: {state.lost}", cause=lost_cause(name))
+    return dict(state.info)
+
+
+def _variant_param(request: pytest.FixtureRequest) -> Variant | None:
+    return variant_of(request.node) if isinstance(request.node, pytest.Item) else None
 
 
 @pytest.fixture

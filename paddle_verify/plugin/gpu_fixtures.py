@@ -9,6 +9,7 @@ every gpu variant and where it looked) and every other one is not run, and says 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,7 +18,10 @@ from ..engine import Session
 from ..facts import FactMissing, Gatherer, ImageFacts, Kind
 from ..manifest import Variant
 from .lifecycle import RECORDER_KEY
-from .selection import selected
+from .selection import engine_of, on_engines, selected
+
+if TYPE_CHECKING:  # engines.py imports this module (the host's GPUs are the local engine's)
+    from .engines import Fleet
 
 HOST_GPUS_KEY = pytest.StashKey[gpu.HostGpus]()
 
@@ -76,28 +80,33 @@ def gpu_mapping(host_gpus: gpu.HostGpus, pytestconfig: pytest.Config) -> gpu.Gpu
 
 @pytest.fixture(scope="session")
 def gpu_facts(
-    docker_session: Session,
-    gatherer: Gatherer,
+    sessions: dict[str, Session],
+    gatherers: dict[str, Gatherer],
+    fleet: Fleet,
     image_facts: Kind[ImageFacts],
     host_gpus: gpu.HostGpus,
     gpu_mapping: gpu.GpuMapping,
     pytestconfig: pytest.Config,
 ) -> Callable[[Variant], gpu.GpuFacts]:
-    """``gpu_facts(variant)``: what a container of the variant sees of the GPUs (once per variant)."""
+    """``gpu_facts(variant)``: what a container of the variant sees of the GPUs (once per variant and
+    engine; the mapping is this host's, as discovered here)."""
     timeout = pytestconfig.getoption("--exec-timeout")
 
     def one(variant: Variant) -> gpu.GpuFacts:
+        session = fleet.pick(sessions, variant)
         if variant.flavour == "gpu":
-            return gpu.gather(docker_session, variant, gpu_mapping, timeout=timeout)
-        base = gatherer.get(image_facts, variant)
+            return gpu.gather(session, variant, gpu_mapping, timeout=timeout)
+        base = fleet.pick(gatherers, variant).get(image_facts, variant)
         why = base.unavailable()
         if why is not None or base.container_id is None:
             raise why or base.missing("no keep-alive container to probe")  # the image's own cause
-        return gpu.gather(docker_session, variant, None, timeout=timeout, container_id=base.container_id)
+        return gpu.gather(session, variant, None, timeout=timeout, container_id=base.container_id)
 
     kind = Kind("gpu", one)
-    gatherer.start(kind, [v for v in selected(pytestconfig) if v.flavour == "cpu" or host_gpus.found])
-    return lambda variant: gatherer.get(kind, variant)
+    for variant in on_engines(pytestconfig, selected(pytestconfig)):
+        if (variant.flavour == "cpu" or host_gpus.found) and engine_of(pytestconfig, variant).name in gatherers:
+            fleet.pick(gatherers, variant).start(kind, [variant])
+    return lambda variant: fleet.pick(gatherers, variant).get(kind, variant)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from .. import report
-from ..engine import daemon_url
-from .selection import MANIFEST_KEY, SELECTED_KEY, select
+from .selection import ENGINES_KEY, MANIFEST_KEY, SELECTED_KEY, select, select_engines
 
 RECORDER_KEY = pytest.StashKey[report.Recorder]()
 
@@ -36,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     manifest, variants = select(config)
     config.stash[MANIFEST_KEY] = manifest
     config.stash[SELECTED_KEY] = variants
+    config.stash[ENGINES_KEY] = select_engines(config)
     report_dir = Path(config.invocation_params.dir, config.getoption("--report-dir"))
     is_worker = hasattr(config, "workerinput")
     if not is_worker and getattr(config.option, "xmlpath", None) is None:
@@ -85,4 +85,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     manifest = config.stash[MANIFEST_KEY]
     images = ", ".join(f"{v.name}={v.image}" for v in config.stash[SELECTED_KEY])
-    return [f"paddle-verify: manifest {manifest.path} ({manifest.name}); variants: {images}; engine: {daemon_url()}"]
+    fleet = ", ".join(f"{e.name}={e.url}" for e in config.stash[ENGINES_KEY])
+    where = (
+        f"engine: {config.stash[ENGINES_KEY][0].url}" if len(config.stash[ENGINES_KEY]) == 1 else f"engines: {fleet}"
+    )
+    return [f"paddle-verify: manifest {manifest.path} ({manifest.name}); variants: {images}; {where}"]

@@ -152,6 +152,37 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "multiarch directory)",
     )
     group.addoption(
+        "--engine",
+        action="append",
+        type=parsers.engine,
+        default=[],
+        metavar="NAME=URL",
+        help="check on this Docker engine (unix:///..., tcp://HOST:PORT, ssh://USER@HOST[:PORT]); repeatable: "
+        "every check runs on every engine, ids VARIANT@NAME (default: the local engine, DOCKER_HOST or "
+        "unix:///var/run/docker.sock)",
+    )
+    group.addoption(
+        "--engine-tls-ca",
+        type=parsers.existing_file,
+        default=None,
+        metavar="PATH",
+        help="tcp:// engines: the CA certificate the daemons' certificates are checked against (TLS)",
+    )
+    group.addoption(
+        "--engine-tls-cert",
+        type=parsers.existing_file,
+        default=None,
+        metavar="PATH",
+        help="tcp:// engines: the client certificate (TLS; with --engine-tls-key)",
+    )
+    group.addoption(
+        "--engine-tls-key",
+        type=parsers.existing_file,
+        default=None,
+        metavar="PATH",
+        help="tcp:// engines: the client certificate's key (TLS)",
+    )
+    group.addoption(
         "--report-dir",
         default="reports",
         metavar="DIR",

@@ -7,6 +7,7 @@ import argparse
 import re
 from pathlib import Path
 
+from ..engine.client import SCHEMES
 from ..gpu import MODES
 from ..manifest import TAG_RE
 
@@ -22,6 +23,23 @@ def image(value: str) -> tuple[str, str]:
     if not sep or not name.strip() or not ref.strip():
         raise argparse.ArgumentTypeError(f"{value!r} is not VARIANT=IMAGE (e.g. cpu=myrepo/paddle:cpu)")
     return name.strip(), ref.strip()
+
+
+def engine(value: str) -> tuple[str, str]:
+    name, sep, url = (part.strip() for part in value.partition("="))
+    if not sep or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}", name):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not NAME=URL (NAME: letters, digits, '_', '.', '-'; e.g. gpu-a=ssh://root@gpu-a)"
+        )
+    if not url.startswith(SCHEMES) or len(url) <= len(url.split("://")[0]) + 3:
+        raise argparse.ArgumentTypeError(f"{value!r}: the URL must start with {', '.join(SCHEMES)}")
+    return name, url
+
+
+def existing_file(value: str) -> str:
+    if not Path(value).is_file():
+        raise argparse.ArgumentTypeError(f"{value!r} is not an existing file")
+    return value
 
 
 def seconds(value: str) -> float:

@@ -1,9 +1,10 @@
 """Which variants this run checks, and which checks apply to each.
 
-The manifest (``--manifest``, default the packaged ``paddledev.toml``) and the
-selected variants (``--variant``, ``--image``, ``--tag``) are read once at configure
-time; ``pytest_generate_tests`` turns them into the ``variant`` parameter (with the
-contract's items: package, subcommand, command, tool, demo_package), and a check that
+The manifest (``--manifest``, default the packaged ``paddledev.toml``), the
+selected variants (``--variant``, ``--image``, ``--tag``) and the engines (``--engine``)
+are read once at configure time; ``pytest_generate_tests`` turns them into the ``variant``
+parameter (with the contract's items: package, subcommand, command, tool, demo_package;
+with several engines, each variant once per engine, id ``cpu@NAME``), and a check that
 applies to no selected variant is deselected, not skipped.
 """
 
@@ -16,10 +17,12 @@ from typing import Any
 
 import pytest
 
+from ..engine import Engine, default_engine
 from ..manifest import Manifest, ManifestError, Variant, load
 
 MANIFEST_KEY = pytest.StashKey[Manifest]()
 SELECTED_KEY = pytest.StashKey[list[Variant]]()
+ENGINES_KEY = pytest.StashKey[list[Engine]]()
 
 # Per-item parameters: a check that takes one of these arguments runs once per
 # variant and per item the variant's contract lists.
@@ -70,8 +73,41 @@ def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
 
 
 def selected(config: pytest.Config) -> list[Variant]:
-    """The variants this run checks, in manifest order."""
+    """The variants this run checks, in manifest order (on no engine in particular)."""
     return config.stash[SELECTED_KEY]
+
+
+def select_engines(config: pytest.Config) -> list[Engine]:
+    """The engines of ``--engine`` (the local one when none is given), or a :class:`pytest.UsageError`."""
+    given: list[tuple[str, str]] = config.getoption("--engine")
+    cert, key = config.getoption("--engine-tls-cert"), config.getoption("--engine-tls-key")
+    if bool(cert) != bool(key):
+        raise pytest.UsageError("--engine-tls-cert and --engine-tls-key go together (a certificate and its key)")
+    names = [name for name, _ in given]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise pytest.UsageError(f"--engine: engine name(s) given twice: {', '.join(twice)} (each NAME once)")
+    tls = {"tls_ca": config.getoption("--engine-tls-ca"), "tls_cert": cert, "tls_key": key}
+    return [Engine(name, url, **tls) for name, url in given] or [default_engine()]
+
+
+def engines(config: pytest.Config) -> list[Engine]:
+    """The engines this run checks on, in the order given."""
+    return config.stash[ENGINES_KEY]
+
+
+def on_engines(config: pytest.Config, variants: Iterable[Variant]) -> list[Variant]:
+    """Each variant on each engine; with one engine, the variants as they are (ids unchanged)."""
+    fleet = engines(config)
+    if len(fleet) == 1:
+        return list(variants)
+    return [v.on(e.name) for v in variants for e in fleet]
+
+
+def engine_of(config: pytest.Config, variant: Variant) -> Engine:
+    """The engine ``variant`` is checked on (the only one, in a run of one)."""
+    fleet = engines(config)
+    return next((e for e in fleet if e.name == variant.engine), fleet[0])
 
 
 def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
@@ -94,13 +130,14 @@ def _attr_path(variant: Variant, path: str) -> Any:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "variant" not in metafunc.fixturenames:
         return
-    variants = [v for v in metafunc.config.stash[SELECTED_KEY] if _applies(v, metafunc.definition)]
+    applicable = [v for v in metafunc.config.stash[SELECTED_KEY] if _applies(v, metafunc.definition)]
+    variants = on_engines(metafunc.config, applicable)
     item_arg = next((name for name in ITEMS if name in metafunc.fixturenames), None)
     if item_arg is None:
-        metafunc.parametrize("variant", variants, ids=[v.name for v in variants])
+        metafunc.parametrize("variant", variants, ids=[v.id for v in variants])
         return
     pairs = [(v, item) for v in variants for item in ITEMS[item_arg](v)]
-    metafunc.parametrize(["variant", item_arg], pairs, ids=[f"{v.name}-{item}" for v, item in pairs])
+    metafunc.parametrize(["variant", item_arg], pairs, ids=[f"{v.id}-{item}" for v, item in pairs])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -118,4 +155,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and isinstance(callspec.params.get("variant"), Variant):
-            item.user_properties.append(("variant", callspec.params["variant"].name))
+            variant = callspec.params["variant"]
+            item.user_properties.append(("variant", variant.name))
+            item.user_properties.append(("engine", engine_of(config, variant).name))

@@ -13,6 +13,8 @@ from .. import ssh
 from ..engine import Session
 from ..facts import Gatherer, Kind
 from ..manifest import Variant
+from .engines import Fleet, fleet_of
+from .selection import engine_of, on_engines
 
 
 @pytest.fixture(scope="session")
@@ -23,28 +25,37 @@ def ssh_password(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def ssh_kind(docker_session: Session, ssh_password: str, pytestconfig: pytest.Config) -> Kind[ssh.SshFacts]:
+def ssh_kind(
+    sessions: dict[str, Session], fleet: Fleet, ssh_password: str, pytestconfig: pytest.Config
+) -> Kind[ssh.SshFacts]:
     given = pytestconfig.getoption("--ssh-context")
     context = Path(pytestconfig.invocation_params.dir, given) if given else ssh.SSH_DIR
     bind, timeout = pytestconfig.getoption("--ssh-bind"), pytestconfig.getoption("--exec-timeout")
     return Kind(
         "ssh",
-        lambda v: ssh.gather(docker_session, v, password=ssh_password, bind=bind, timeout=timeout, context=context),
+        lambda v: ssh.gather(
+            fleet.pick(sessions, v), v, password=ssh_password, bind=bind, timeout=timeout, context=context
+        ),
     )
 
 
 @pytest.fixture(scope="session")
-def ssh_facts(gatherer: Gatherer, ssh_kind: Kind[ssh.SshFacts]) -> Callable[[Variant], ssh.SshFacts]:
-    """``ssh_facts(variant)``: build, run, log in, probe, stop and remove (once per variant)."""
-    return lambda variant: gatherer.get(ssh_kind, variant)
+def ssh_facts(
+    gatherers: dict[str, Gatherer], fleet: Fleet, ssh_kind: Kind[ssh.SshFacts]
+) -> Callable[[Variant], ssh.SshFacts]:
+    """``ssh_facts(variant)``: build, run, log in, probe, stop and remove (once per variant and engine)."""
+    return lambda variant: fleet.pick(gatherers, variant).get(ssh_kind, variant)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_ssh_early(request: pytest.FixtureRequest, selected_variants: list[Variant]) -> None:
     """Start the SSH gathering with the session when SSH checks were selected: it overlaps the others."""
     if any(item.get_closest_marker("ssh") for item in request.session.items):
-        gatherer: Gatherer = request.getfixturevalue("gatherer")
-        gatherer.start(request.getfixturevalue("ssh_kind"), selected_variants)
+        gatherers: dict[str, Gatherer] = request.getfixturevalue("gatherers")
+        kind = request.getfixturevalue("ssh_kind")
+        for variant in on_engines(request.config, selected_variants):
+            if engine_of(request.config, variant).name in gatherers:
+                fleet_of(request.config).pick(gatherers, variant).start(kind, [variant])
 
 
 @pytest.fixture
