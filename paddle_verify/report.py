@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from .engine.fingerprint import describe
+
 
 def _check_name(nodeid: str) -> str:
     """``checks/test_version.py::test_version_matches_tag[cpu]`` -> ``test_version_matches_tag``."""
@@ -125,20 +127,36 @@ class Recorder:
         tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml")
 
 
-NO_FAILURES = '<tr><td colspan="4">none</td></tr>'
+NO_FAILURES = '<tr><td colspan="5">none</td></tr>'
+
+
+def engine_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Outcome counts per engine."""
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per = out.setdefault(row.get("engine") or "-", {})
+        per[row["outcome"]] = per.get(row["outcome"], 0) + 1
+    return out
+
+
+def _fingerprint_text(note: dict[str, Any]) -> str:
+    if note.get("lost"):
+        return f"unreachable: {note['lost']}"
+    return describe(note["fingerprint"]) if note.get("fingerprint") else "unknown"
 
 
 def render_html(summary: dict[str, Any]) -> str:
     esc = html.escape
     rows = summary["results"]
-    variants = sorted({r["variant"] or "-" for r in rows})
+    several = several_engines(rows)
+    columns = sorted({column(r, several) for r in rows})
     checks = sorted({r["check"] for r in rows})
     grid: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
-        grid.setdefault((r["check"], r["variant"] or "-"), []).append(r)
+        grid.setdefault((r["check"], column(r, several)), []).append(r)
 
-    def cell(check: str, variant: str) -> str:
-        results = grid.get((check, variant))
+    def cell(check: str, col: str) -> str:
+        results = grid.get((check, col))
         if not results:
             return '<td class="na">—</td>'
         worst = next(
@@ -150,13 +168,21 @@ def render_html(summary: dict[str, Any]) -> str:
         return f'<td class="{worst}" title="{title}">{worst} ({n_ok}/{len(results)})</td>'
 
     failures = "".join(
-        f"<tr><td>{esc(r['variant'] or '-')}</td><td>{esc(r['check'])}</td><td>{esc(r['outcome'])}</td>"
-        f"<td><pre>{esc(r['message'])}</pre></td></tr>"
+        f"<tr><td>{esc(r['variant'] or '-')}</td><td>{esc(r.get('engine') or '-')}</td><td>{esc(r['check'])}</td>"
+        f"<td>{esc(r['outcome'])}</td><td><pre>{esc(r['message'])}</pre></td></tr>"
         for r in rows
         if r["outcome"] in ("failed", "error")
     )
-    head = "".join(f"<th>{esc(v)}</th>" for v in variants)
-    body = "".join(f"<tr><th>{esc(c)}</th>{''.join(cell(c, v) for v in variants)}</tr>" for c in checks)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = "".join(f"<tr><th>{esc(c)}</th>{''.join(cell(c, col) for col in columns)}</tr>" for c in checks)
+    notes = summary.get("notes", {}).get("engines", {})
+    per_engine = engine_totals(rows)
+    engines = "".join(
+        f"<tr><th>{esc(name)}</th><td>{esc(str(notes.get(name, {}).get('url', '?')))}</td>"
+        f"<td>{esc(', '.join(f'{n} {k}' for k, n in sorted(per_engine.get(name, {}).items())) or 'no checks')}</td>"
+        f"<td>{esc(_fingerprint_text(notes.get(name, {})))}</td></tr>"
+        for name in sorted(set(notes) | set(per_engine) - {"-"})
+    )
     status = "PASSED" if summary["exit_status"] == 0 else f"FAILED (exit {summary['exit_status']})"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>paddle-verify: {esc(status)}</title>
@@ -169,9 +195,11 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-a
 </style></head><body>
 <h1>paddle-verify: {esc(status)}</h1>
 <p>Manifest {esc(summary["manifest"])}; {len(rows)} checks in {summary["wall_seconds"]:.1f}s.</p>
-<h2>Checks by variant</h2>
-<table><tr><th>check</th>{head}</tr>{body}</table>
+<h2>Engines</h2>
+<table id="engines"><tr><th>engine</th><th>URL</th><th>totals</th><th>fingerprint</th></tr>{engines}</table>
+<h2>Checks by {"variant@engine" if several else "variant"}</h2>
+<table id="grid"><tr><th>check</th>{head}</tr>{body}</table>
 <h2>Failures</h2>
-<table><tr><th>variant</th><th>check</th><th>outcome</th><th>message</th></tr>{failures or NO_FAILURES}</table>
+<table id="failures"><tr><th>variant</th><th>engine</th><th>check</th><th>outcome</th><th>message</th></tr>{failures or NO_FAILURES}</table>
 </body></html>
 """
