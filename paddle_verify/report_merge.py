@@ -1,0 +1,152 @@
+"""``paddle-verify merge REPORT_DIR... -o OUT``: the shards of a CI matrix (one engine or more each)
+merged into one report: ``summary.json`` (results, totals, ``notes.engines``), ``junit.xml``
+(through junitparser) and ``report.html`` over every engine and variant.
+
+A shard run on one engine names its tests ``[cpu]``; merged among several engines they
+become ``[cpu@NAME]``, as one run over all the engines names them, so a merge and a single
+run give the same ids and outcomes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from junitparser import JUnitXml, Properties, TestCase, TestSuite
+
+from .report import render_html, several_engines, totals
+
+SUMMARY, JUNIT, HTML = "summary.json", "junit.xml", "report.html"
+
+
+class MergeError(Exception):
+    """A shard that cannot be merged; the message names the file and the problem."""
+
+
+def with_engine(nodeid: str, variant: str | None, engine: str | None) -> str:
+    """``...::test_x[cpu]`` -> ``...::test_x[cpu@b]`` (also ``[cpu-paddle]`` -> ``[cpu@b-paddle]``)."""
+    if not variant or not engine:
+        return nodeid
+    return re.sub(rf"\[{re.escape(variant)}(?=[\]-])", f"[{variant}@{engine}", nodeid, count=1)
+
+
+def read_summary(directory: Path) -> dict[str, Any]:
+    path = directory / SUMMARY
+    try:
+        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MergeError(f"{path}: no summary.json (is {directory} a report directory of a run?)") from None
+    except json.JSONDecodeError as exc:
+        raise MergeError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(summary.get("results"), list):
+        raise MergeError(f"{path}: no results list")
+    return summary
+
+
+def merge_summaries(shards: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """One summary over every shard; with several engines the ids carry their engine."""
+    rows = [dict(r) for _, s in shards for r in s["results"]]
+    several = several_engines(rows)
+    if several:
+        for row in rows:
+            if "@" not in row["nodeid"].split("[", 1)[-1]:
+                row["nodeid"] = with_engine(row["nodeid"], row.get("variant"), row.get("engine"))
+    engines: dict[str, Any] = {}
+    for directory, summary in shards:
+        for name, note in summary.get("notes", {}).get("engines", {}).items():
+            if name in engines and engines[name].get("url") != note.get("url"):
+                raise MergeError(
+                    f"{directory / SUMMARY}: engine {name} is {note.get('url')} here but {engines[name].get('url')} "
+                    "in another shard (give each engine one name)"
+                )
+            engines.setdefault(name, note)
+    failed = any(r["outcome"] in ("failed", "error") for r in rows)
+    statuses = [int(s.get("exit_status", 0)) for _, s in shards]
+    return {
+        "manifest": ", ".join(sorted({str(s.get("manifest")) for _, s in shards})),
+        "exit_status": 1 if failed and not any(statuses) else max(statuses, default=0),
+        "wall_seconds": max((float(s.get("wall_seconds", 0)) for _, s in shards), default=0.0),
+        "totals": totals(rows),
+        "notes": {
+            "engines": engines,
+            "shards": [
+                {
+                    "dir": str(d),
+                    "exit_status": s.get("exit_status"),
+                    "wall_seconds": s.get("wall_seconds"),
+                    "sessions": s.get("notes", {}).get("sessions"),
+                }
+                for d, s in shards
+            ],
+        },
+        "results": rows,
+    }
+
+
+def _properties(case: TestCase) -> dict[str, str]:
+    props = case.child(Properties)  # type: ignore[no-untyped-call]  # junitparser leaves it untyped
+    return {str(p.name): str(p.value) for p in props} if props is not None else {}
+
+
+def merge_junit(directories: Sequence[Path], several: bool) -> JUnitXml:
+    """Every shard's test suites in one file (case names with their engine among several)."""
+    merged = JUnitXml("paddle-verify")
+    for directory in directories:
+        path = directory / JUNIT
+        if not path.exists():
+            raise MergeError(f"{path}: no JUnit file")
+        xml = JUnitXml.fromfile(str(path))
+        # a file of one suite (pytest's) or of several (a merge's)
+        suites = [xml] if isinstance(xml, TestSuite) else [s for s in xml if isinstance(s, TestSuite)]
+        for suite in suites:
+            if several:
+                for case in (c for c in suite if isinstance(c, TestCase)):
+                    props = _properties(case)
+                    if "@" not in str(case.name).split("[", 1)[-1]:
+                        case.name = with_engine(str(case.name), props.get("variant"), props.get("engine"))
+            suite.name = f"{suite.name} ({directory.name})"
+            merged.add_testsuite(suite)
+    merged.update_statistics()  # type: ignore[no-untyped-call]  # junitparser leaves it untyped
+    return merged
+
+
+def merge(directories: Sequence[Path], out: Path) -> dict[str, Any]:
+    """Merge the report directories into ``out``; returns the merged summary."""
+    if not directories:
+        raise MergeError("no report directory to merge")
+    shards = [(d, read_summary(d)) for d in directories]
+    summary = merge_summaries(shards)
+    junit = merge_junit(directories, several_engines(summary["results"]))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    junit.write(str(out / JUNIT))
+    (out / HTML).write_text(render_html(summary), encoding="utf-8")
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="paddle-verify", description="paddle-verify's reports")
+    commands = parser.add_subparsers(dest="command", required=True)
+    m = commands.add_parser("merge", help="merge the report directories of shard runs into one report")
+    m.add_argument("dirs", nargs="+", type=Path, metavar="REPORT_DIR", help="a shard's --report-dir")
+    m.add_argument("-o", "--out", required=True, type=Path, metavar="OUT", help="where the merged report goes")
+    args = parser.parse_args(argv)
+    try:
+        summary = merge(args.dirs, args.out)
+    except MergeError as exc:
+        print(f"paddle-verify merge: {exc}", file=sys.stderr)
+        return 4
+    counts = ", ".join(
+        f"{col}: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items())) for col, c in summary["totals"].items()
+    )
+    print(f"merged {len(args.dirs)} shard(s) into {args.out}: {counts}; exit status {summary['exit_status']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
