@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import warnings
 from dataclasses import dataclass
 
 import docker
 import docker.errors
 import docker.tls
+from docker.transport import unixconn
 
 UNREACHABLE = "Docker daemon unreachable at "  # how every lost daemon is worded
 
@@ -65,8 +67,26 @@ def default_engine() -> Engine:
     return Engine("local", daemon_url())
 
 
+def _unix_connect(self: unixconn.UnixHTTPConnection) -> None:
+    """docker-py's ``UnixHTTPConnection.connect``, closing its socket when the connect fails.
+
+    docker-py (7.1) leaves that socket open when the daemon is gone: every request to a lost
+    daemon then leaks one (seen: stopping the engine mid-run), and under ``filterwarnings =
+    error`` each leak becomes an error on whatever test the garbage collector runs in.
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(self.timeout)
+        sock.connect(self.unix_socket)
+    except BaseException:
+        sock.close()
+        raise
+    self.sock = sock
+
+
 def connect(timeout: float = 10.0, engine: Engine | None = None) -> docker.DockerClient:
     """A client whose daemon answered a ping, or :class:`DaemonUnreachable`."""
+    unixconn.UnixHTTPConnection.connect = _unix_connect  # type: ignore[method-assign]
     engine = engine or default_engine()
     url = engine.url
     client = None
