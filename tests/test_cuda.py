@@ -73,5 +73,5 @@ def test_driver_fit_on_the_fake_host_tree(tmp_path: Path, driver: str, fails: st
 
 def test_no_cuda_facts_is_a_missing_fact() -> None:
     facts = dataclasses.replace(image_facts_with_cuda(None), probe_raw=cast(Probe, {"cuda": None}))
-    with pytest.raises(FactMissing, match=r"^gpu: the CUDA libraries were not probed"):
+    with pytest.raises(FactMissing, match=r"^gpu: the CUDA probe \(the contract's cuda_libraries\) was not probed"):
         _ = facts.cuda

@@ -147,13 +147,8 @@ class ImageFacts(VariantFacts):
 
     @property
     def imports(self) -> Imports:
-        child = cast(ChildResult, self._step(self.probe["imports"]))
-        if not child.get("data"):
-            why = child["error"] or child["stderr"].strip()[-500:] or f"exit code {child['rc']}"
-            if child["rc"] == -9:
-                why = f"killed by SIGKILL; {self.oom_note()}"
-            raise self.missing(f"the import probe in {self.variant.python} gave no answer: {why}")
-        return cast(Imports, child["data"])
+        probe = self.probe
+        return cast(Imports, self._child(probe["imports"], "the import probe", killed=self.oom_note()))
 
     def oom_note(self) -> str:
         kills = self.probe["oom_kills"]
@@ -177,13 +172,7 @@ class ImageFacts(VariantFacts):
     @property
     def cuda(self) -> Cuda:
         """The image's CUDA libraries as its loader finds them (gpu variants)."""
-        child = cast(ChildResult | None, self._step(self.probe["cuda"]))
-        if child is None:
-            raise self.missing("the CUDA libraries were not probed (the contract names none)")
-        if not child.get("data"):
-            why = child["error"] or child["stderr"].strip()[-500:] or f"exit code {child['rc']}"
-            raise self.missing(f"the CUDA probe in {self.variant.python} gave no answer: {why}")
-        return cast(Cuda, child["data"])
+        return cast(Cuda, self._child(self.probe["cuda"], "the CUDA probe (the contract's cuda_libraries)"))
 
     @property
     def demo_train(self) -> tuple[ChildResult, Training | None]:

@@ -8,7 +8,7 @@ suite's code) and reports every later check that meets the same cause as not run
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from ..engine.client import UNREACHABLE
 from ..manifest import Variant
@@ -47,3 +47,16 @@ class VariantFacts:
         if isinstance(value, dict) and set(value) == {"error"}:
             raise self.missing(str(cast(dict[str, object], value)["error"]))
         return value
+
+    def _child(self, value: object, what: str, *, killed: str = "") -> Any:
+        """The JSON a probe's child interpreter printed, or a missing fact naming why it did not;
+        ``killed``: what to say when the child was killed by SIGKILL."""
+        res = cast(dict[str, Any] | None, self._step(value))
+        if not res:
+            raise self.missing(f"{what} was not probed")
+        if not res.get("data"):
+            why = res["error"] or res["stderr"].strip()[-500:] or f"exit code {res['rc']}"
+            if res["rc"] == -9 and killed:
+                why = f"killed by SIGKILL; {killed}"
+            raise self.missing(f"{what} in {self.variant.python} gave no answer: {why}")
+        return res["data"]

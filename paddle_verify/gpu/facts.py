@@ -19,7 +19,7 @@ from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
 from ..facts.missing import VariantFacts
 from ..facts.probe import ENGINE_GONE, keep_alive
-from ..facts.schema import ChildResult, DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
+from ..facts.schema import DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping
@@ -56,16 +56,6 @@ class GpuFacts(VariantFacts):
         if self.raw is None:
             raise self.missing(f"no GPU facts from the container ({self.description}): {self.error}")
         return self.raw
-
-    def _child(self, value: object, what: str) -> Any:
-        """The JSON a probe child printed (libcuda, paddle), or a missing fact naming why."""
-        res = cast(ChildResult | None, self._step(value))
-        if not res:
-            raise self.missing(f"{what} was not probed")
-        if not res.get("data"):
-            why = res["error"] or res["stderr"].strip()[-400:] or f"exit code {res['rc']}"
-            raise self.missing(f"{what} in {self.variant.python} gave no answer: {why}")
-        return res["data"]
 
     @property
     def libcuda(self) -> Libcuda:
