@@ -158,12 +158,17 @@ class InnerRun:
 
 
 def run_suite(
-    cwd: Path, *args: str, target: Path = ROOT / "checks", timeout: float = 600, env: dict[str, str] | None = None
+    cwd: Path,
+    *args: str,
+    target: Path | None = ROOT / "checks",
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+    python: Path | str = sys.executable,
 ) -> InnerRun:
-    """The one way a self-test runs the suite: ``pytest TARGET ARGS`` in a subprocess in ``cwd``
-    (the plugin loads through its entry point, as for a user), then its reports."""
+    """The one way a self-test runs the suite: ``PYTHON -m pytest [TARGET] ARGS`` in a subprocess in
+    ``cwd`` (the plugin loads through its entry point, as for a user), then its reports."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(target), "-p", "no:cacheprovider", *args],
+        [str(python), "-m", "pytest", *([str(target)] if target else []), "-p", "no:cacheprovider", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

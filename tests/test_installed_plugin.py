@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, ImageFactory, prerequisite
+from .conftest import ROOT, ImageFactory, InnerRun, prerequisite, run_suite
 
 THEIR_MANIFEST = """
 [suite]
@@ -68,19 +68,12 @@ def their_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
-def run_theirs(python: Path, tmp_path: Path, image: str) -> subprocess.CompletedProcess[str]:
+def run_theirs(python: Path, tmp_path: Path, image: str) -> InnerRun:
     repo = tmp_path / "their-repo"
     repo.mkdir()
     (repo / "ours.toml").write_text(THEIR_MANIFEST.format(image=image))
     (repo / "test_ours.py").write_text(THEIR_CHECK)
-    return subprocess.run(
-        [str(python), "-m", "pytest", "--manifest", "ours.toml", "--variant", "cpu", "-p", "no:cacheprovider"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_suite(repo, "--manifest", "ours.toml", "--variant", "cpu", target=None, python=python, timeout=300)
 
 
 def test_their_check_passes_on_a_good_image(
@@ -88,7 +81,7 @@ def test_their_check_passes_on_a_good_image(
 ) -> None:
     assert not str(tmp_path).startswith(str(ROOT)), "the user's repository must be outside this checkout"
     proc = run_theirs(their_python, tmp_path, reference_images["cpu"])
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.ret == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "2 passed" in proc.stdout, proc.stdout[-2000:]
     assert "test_launcher_is_executable[cpu]" in (tmp_path / "their-repo" / "reports" / "junit.xml").read_text()
     # the installed plugin, not this checkout, ran the checks
@@ -109,7 +102,7 @@ def test_their_check_fails_on_a_broken_image_naming_the_variant(
         "theirs-launcher-not-executable", f"FROM {reference_images['cpu']}\nRUN chmod a-x /usr/local/bin/paddle\n"
     )
     proc = run_theirs(their_python, tmp_path, broken)
-    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.ret == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "1 failed, 1 passed" in proc.stdout, proc.stdout[-2000:]
     assert "cpu: /usr/local/bin/paddle is not executable (mode 644)" in proc.stdout, proc.stdout[-3000:]
 
