@@ -1,0 +1,241 @@
+"""A fleet in one run: every check on every engine, a lost engine's column, shards merged, a second dockerd."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+from junitparser import JUnitXml
+
+from paddle_verify.engine import DaemonUnreachable, Engine, connect, daemon_url, leftovers
+from paddle_verify.report_merge import main as merge_main
+from paddle_verify.report_merge import with_engine
+
+from .conftest import REFERENCE, InnerRun, prerequisite, run_suite
+
+LOCAL = daemon_url()
+CPU_ONLY = ("--manifest", str(REFERENCE), "--variant", "cpu", "-m", "not ssh")
+ENGINE_ID = re.compile(r"\[cpu@(?P<engine>[^-\]]+)")
+
+
+def by_engine(run: InnerRun) -> dict[str, dict[str, str]]:
+    """``{engine: {test id without the engine: outcome}}`` from the run's summary.json."""
+    out: dict[str, dict[str, str]] = {}
+    for test, outcome in run.outcomes().items():
+        match = ENGINE_ID.search(test)
+        assert match, f"cpu: test id {test} does not name its engine (expected [cpu@NAME...])"
+        out.setdefault(match["engine"], {})[ENGINE_ID.sub("[cpu", test)] = outcome
+    return out
+
+
+def left_on(client: docker.DockerClient, run: InnerRun) -> list[str]:
+    """What any of the run's sessions (one per engine) left on ``client``'s engine."""
+    assert run.summary is not None, "no summary.json"
+    sessions: dict[str, str] = run.summary["notes"]["sessions"]
+    return [name for session in sessions.values() for name in leftovers(client, session)]
+
+
+@pytest.fixture(scope="module")
+def two_names_one_engine(reference_images: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> InnerRun:
+    """One run over two engine names that are the same local engine (a cheap fleet of two)."""
+    cwd = tmp_path_factory.mktemp("fleet-ab")
+    return run_suite(cwd, *CPU_ONLY, "--engine", f"a={LOCAL}", "--engine", f"b={LOCAL}")
+
+
+def test_every_check_runs_on_every_engine(two_names_one_engine: InnerRun, docker_client: docker.DockerClient) -> None:
+    run = two_names_one_engine
+    assert run.ret == 0, f"cpu@a, cpu@b: expected exit 0, found {run.ret}:\n{run.stdout[-3000:]}"
+    columns = by_engine(run)
+    assert sorted(columns) == ["a", "b"], f"cpu: expected the columns a and b, found {sorted(columns)}"
+    assert columns["a"] == columns["b"], f"cpu: a and b differ: {set(columns['a'].items()) ^ set(columns['b'].items())}"
+    assert len(columns["a"]) > 15, f"cpu@a: expected every check, found {len(columns['a'])}"
+    failed = [t for c in columns.values() for t, o in c.items() if o in ("failed", "error")]
+    assert not failed, f"cpu@a, cpu@b: expected no failure, found {failed}"
+    assert run.summary is not None
+    engines = run.summary["notes"]["engines"]
+    for name in ("a", "b"):
+        fp = engines[name]["fingerprint"]
+        assert fp.get("kernel"), f"engine {name}: expected a kernel in the fingerprint, found {engines[name]}"
+        assert fp.get("docker"), f"engine {name}: expected a Docker version in the fingerprint, found {engines[name]}"
+        assert f"paddle-verify engine {name}: {LOCAL}: " in run.stdout, f"engine {name}: no fingerprint in the header"
+    assert len(run.summary["notes"]["sessions"]) == 2, f"expected one session per engine: {run.summary['notes']}"
+    assert left_on(docker_client, run) == [], "cpu@a, cpu@b: the run left containers behind"
+    html = (run.path / "reports" / "report.html").read_text()
+    for col in ("cpu@a", "cpu@b"):
+        assert col in html, f"report.html: expected the column {col}"
+
+
+def test_one_engine_keeps_todays_ids(reference_images: dict[str, str], tmp_path: Path) -> None:
+    run = run_suite(tmp_path, *CPU_ONLY, "--engine", f"only={LOCAL}", "-k", "version_matches_tag")
+    assert run.ret == 0, f"cpu: expected exit 0, found {run.ret}:\n{run.stdout[-3000:]}"
+    assert list(run.outcomes()) == ["test_version_matches_tag[cpu]"], f"cpu: ids changed: {list(run.outcomes())}"
+    assert run.summary is not None
+    assert {r["engine"] for r in run.summary["results"]} == {"only"}, "cpu: rows must name the engine only"
+
+
+def test_lost_engine_costs_its_column_only(
+    reference_images: dict[str, str], docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    gone = f"unix://{tmp_path}/nonexistent.sock"
+    run = run_suite(tmp_path, *CPU_ONLY, "--engine", f"a={LOCAL}", "--engine", f"gone={gone}")
+    assert run.ret == 1, f"cpu@gone: expected exit 1, found {run.ret}:\n{run.stdout[-3000:]}"
+    columns = by_engine(run)
+    lost = columns["gone"]
+    failures = [t for t, o in lost.items() if o in ("failed", "error")]
+    assert len(failures) == 1, f"cpu@gone: expected exactly one failure, found {failures}"
+    messages = {ENGINE_ID.sub("[cpu", t): m for t, m in run.messages().items() if "@gone" in t}
+    assert "unreachable" in messages[failures[0]], f"cpu@gone: expected 'unreachable', found {messages[failures[0]]!r}"
+    not_run = [t for t, o in lost.items() if o == "skipped" and "not run" in messages[t]]
+    assert len(not_run) == len(lost) - 1, f"cpu@gone: expected the rest not run, found {lost}"
+    assert set(lost) == set(columns["a"]), "cpu: the lost column must list the same checks as a"
+    bad = [t for t, o in columns["a"].items() if o in ("failed", "error")]
+    assert not bad, f"cpu@a: expected to pass beside a lost engine, found failures {bad}"
+    assert left_on(docker_client, run) == [], "cpu@a: the run left containers behind"
+
+
+def test_bad_engine_option_is_a_usage_error(tmp_path: Path) -> None:
+    for args, words in [
+        (["--engine", "nourl"], "'nourl' is not NAME=URL"),
+        (["--engine", "x=http://h"], "the URL must start with unix://, tcp://, ssh://"),
+        (["--engine", f"x={LOCAL}", "--engine", f"x={LOCAL}"], "engine name(s) given twice: x"),
+    ]:
+        run = run_suite(tmp_path, "--manifest", str(REFERENCE), *args)
+        assert run.ret == 4, f"{args}: expected exit 4, found {run.ret}: {run.stderr[-1000:]}"
+        assert words in run.stdout + run.stderr, f"{args}: expected {words!r} in:\n{run.stderr[-1000:]}"
+
+
+def test_with_engine_names_the_engine_in_the_id() -> None:
+    nodeid = "checks/test_packages.py::test_package_imports[cpu-devel-paddle]"
+    found = with_engine(nodeid, "cpu-devel", "b")
+    assert found == "checks/test_packages.py::test_package_imports[cpu-devel@b-paddle]", f"cpu-devel@b: found {found}"
+    found = with_engine("t.py::test_x[cpu]", "cpu", "a")
+    assert found == "t.py::test_x[cpu@a]", f"cpu@a: found {found}"
+
+
+def test_shards_merged_equal_one_run(two_names_one_engine: InnerRun, tmp_path: Path) -> None:
+    shards = []
+    for name in ("a", "b"):
+        cwd = tmp_path / name
+        cwd.mkdir()
+        shard = run_suite(cwd, *CPU_ONLY, "--engine", f"{name}={LOCAL}")
+        assert shard.ret == 0, f"cpu@{name}: shard expected exit 0, found {shard.ret}:\n{shard.stdout[-2000:]}"
+        shards.append(cwd / "reports")
+    out = tmp_path / "merged"
+    assert merge_main(["merge", *map(str, shards), "-o", str(out)]) == 0, "merge: expected exit 0"
+    merged = InnerRun(ret=0, stdout="", stderr="", summary=json.loads((out / "summary.json").read_text()), path=out)
+    assert merged.outcomes() == two_names_one_engine.outcomes(), (
+        "cpu@a, cpu@b: merged shards differ from the two-engine run: "
+        f"{set(merged.outcomes().items()) ^ set(two_names_one_engine.outcomes().items())}"
+    )
+    assert merged.summary is not None
+    assert sorted(merged.summary["notes"]["engines"]) == ["a", "b"], "merge: expected notes.engines a and b"
+    junit = JUnitXml.fromfile(str(out / "junit.xml"))
+    names = {str(case.name) for suite in junit for case in suite}
+    expected = {t.split("::")[-1] for t in two_names_one_engine.outcomes()}
+    assert names == expected, f"merged JUnit: expected the two-engine run's test names, differ: {names ^ expected}"
+    html = (out / "report.html").read_text()
+    for col in ("cpu@a", "cpu@b"):
+        assert col in html, f"merged report.html: expected the column {col}"
+
+
+# A real second engine ------------------------------------------------------------------
+
+
+def _stop(proc: subprocess.Popen[bytes], root: Path) -> None:
+    """Stop the second dockerd (TERM, then KILL after a deadline) and remove everything it had."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    for line in reversed(Path("/proc/mounts").read_text().splitlines()):
+        mountpoint = line.split()[1]
+        if mountpoint.startswith(f"{root}/"):
+            subprocess.run(["umount", "-l", mountpoint], check=False, capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def second_engine(
+    reference_images: dict[str, str], docker_client: docker.DockerClient
+) -> Generator[Engine, None, None]:
+    """A second dockerd on this machine (its own data-root, exec-root, pidfile, socket; no bridge,
+    no iptables) holding the cpu reference image; stopped and removed at the end, also on failure."""
+    prerequisite(os.geteuid() == 0 and shutil.which("dockerd") is not None, "a second dockerd needs root and dockerd")
+    root = Path(tempfile.mkdtemp(prefix="pv-", dir="/tmp"))  # short: containerd's socket path has a limit
+    (root / "daemon.json").write_text("{}\n")
+    engine = Engine("b", f"unix://{root}/docker.sock")
+    log = (root / "dockerd.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            "dockerd",
+            f"--data-root={root}/data",
+            f"--exec-root={root}/exec",
+            f"--pidfile={root}/docker.pid",
+            f"--host={engine.url}",
+            f"--config-file={root}/daemon.json",
+            "--bridge=none",
+            "--iptables=false",
+            "--ip-masq=false",
+            "--storage-driver=overlay2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        client = None
+        deadline = time.monotonic() + 60
+        while client is None:
+            try:
+                client = connect(engine=engine, timeout=5)
+            except DaemonUnreachable:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the second dockerd did not answer: {(root / 'dockerd.log').read_text()[-2000:]}")
+                time.sleep(0.2)  # the daemon's socket appears when it is ready; nothing to wait on but it
+        client.close()
+        with contextlib.closing(connect(engine=engine, timeout=600)) as client:  # a load takes a while
+            image = docker_client.images.get(reference_images["cpu"])
+            archive = root / "cpu.tar"  # docker save | docker load, through a file the SDK streams
+            with archive.open("wb") as out:
+                for chunk in image.save(chunk_size=4 << 20, named=reference_images["cpu"]):
+                    out.write(chunk)
+            with archive.open("rb") as data:
+                client.images.load(data)
+            archive.unlink()
+            assert client.images.get(reference_images["cpu"]).id == image.id, "cpu: the image changed in the copy"
+        yield engine
+    finally:
+        log.close()
+        _stop(proc, root)
+
+
+def test_a_real_second_engine(second_engine: Engine, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+    started = time.monotonic()
+    run = run_suite(tmp_path, *CPU_ONLY, "--engine", f"local={LOCAL}", "--engine", f"b={second_engine.url}")
+    seconds = time.monotonic() - started
+    assert run.ret == 0, f"cpu@local, cpu@b: expected exit 0, found {run.ret}:\n{run.stdout[-3000:]}"
+    columns = by_engine(run)
+    assert columns["local"] == columns["b"], (
+        f"cpu: local and b differ: {set(columns['local'].items()) ^ set(columns['b'].items())}"
+    )
+    assert run.summary is not None
+    fp = run.summary["notes"]["engines"]["b"]["fingerprint"]
+    assert fp.get("docker"), f"engine b: expected a fingerprint, found {fp}"
+    assert left_on(docker_client, run) == [], "cpu@local: the run left containers behind"
+    with contextlib.closing(connect(engine=second_engine)) as client:
+        assert left_on(client, run) == [], "cpu@b: the run left containers behind on the second engine"
+    print(f"two real engines, cpu, not ssh: {seconds:.1f}s")  # read with -s
