@@ -9,9 +9,11 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -19,11 +21,11 @@ import docker.errors
 import pytest
 from junitparser import JUnitXml
 
-from paddle_verify.engine import DaemonUnreachable, Engine, connect, daemon_url, leftovers
+from paddle_verify.engine import LABEL_SUITE, SUITE, DaemonUnreachable, Engine, connect, daemon_url, leftovers
 from paddle_verify.report_merge import main as merge_main
 from paddle_verify.report_merge import with_engine
 
-from .conftest import REFERENCE, InnerRun, prerequisite, run_suite
+from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, run_suite
 
 LOCAL = daemon_url()
 CPU_ONLY = ("--manifest", str(REFERENCE), "--variant", "cpu", "-m", "not ssh")
@@ -169,12 +171,23 @@ def _stop(proc: subprocess.Popen[bytes], root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
+@dataclass
+class SecondEngine:
+    engine: Engine
+    proc: subprocess.Popen[bytes]
+    root: Path
+
+    def stop(self) -> None:
+        _stop(self.proc, self.root)
+
+
+@pytest.fixture(scope="module")
 def second_engine(
     reference_images: dict[str, str], docker_client: docker.DockerClient
-) -> Generator[Engine, None, None]:
+) -> Generator[SecondEngine, None, None]:
     """A second dockerd on this machine (its own data-root, exec-root, pidfile, socket; no bridge,
-    no iptables) holding the cpu reference image; stopped and removed at the end, also on failure."""
+    no iptables) holding the cpu reference image; stopped and removed at the end, also on failure.
+    Module-scoped (the copy of the image takes a minute): the test that stops it comes last."""
     prerequisite(os.geteuid() == 0 and shutil.which("dockerd") is not None, "a second dockerd needs root and dockerd")
     root = Path(tempfile.mkdtemp(prefix="pv-", dir="/tmp"))  # short: containerd's socket path has a limit
     (root / "daemon.json").write_text("{}\n")
@@ -217,15 +230,23 @@ def second_engine(
                 client.images.load(data)
             archive.unlink()
             assert client.images.get(reference_images["cpu"]).id == image.id, "cpu: the image changed in the copy"
-        yield engine
+        yield SecondEngine(engine, proc, root)
     finally:
         log.close()
         _stop(proc, root)
 
 
-def test_a_real_second_engine(second_engine: Engine, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+def test_a_real_second_engine(second_engine: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+    url = second_engine.engine.url
+    singles = []
+    for name, where in (("local", LOCAL), ("b", url)):
+        (tmp_path / name).mkdir()
+        started = time.monotonic()
+        single = run_suite(tmp_path / name, *CPU_ONLY, "--engine", f"{name}={where}")
+        singles.append(time.monotonic() - started)
+        assert single.ret == 0, f"cpu@{name}: expected exit 0 alone, found {single.ret}:\n{single.stdout[-2000:]}"
     started = time.monotonic()
-    run = run_suite(tmp_path, *CPU_ONLY, "--engine", f"local={LOCAL}", "--engine", f"b={second_engine.url}")
+    run = run_suite(tmp_path, *CPU_ONLY, "--engine", f"local={LOCAL}", "--engine", f"b={url}")
     seconds = time.monotonic() - started
     assert run.ret == 0, f"cpu@local, cpu@b: expected exit 0, found {run.ret}:\n{run.stdout[-3000:]}"
     columns = by_engine(run)
@@ -236,6 +257,49 @@ def test_a_real_second_engine(second_engine: Engine, docker_client: docker.Docke
     fp = run.summary["notes"]["engines"]["b"]["fingerprint"]
     assert fp.get("docker"), f"engine b: expected a fingerprint, found {fp}"
     assert left_on(docker_client, run) == [], "cpu@local: the run left containers behind"
-    with contextlib.closing(connect(engine=second_engine)) as client:
+    with contextlib.closing(connect(engine=second_engine.engine)) as client:
         assert left_on(client, run) == [], "cpu@b: the run left containers behind on the second engine"
-    print(f"two real engines, cpu, not ssh: {seconds:.1f}s")  # read with -s
+    print(  # read with -s
+        f"cpu, not ssh: local alone {singles[0]:.1f}s, b alone {singles[1]:.1f}s, "
+        f"both in one run {seconds:.1f}s (ratio {seconds / sum(singles):.2f} of the two one after the other)"
+    )
+
+
+def test_engine_stopped_mid_run_costs_its_column(
+    second_engine: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Last of the module: it stops the second engine."""
+    url = second_engine.engine.url
+    command = [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider", *CPU_ONLY]
+    proc = subprocess.Popen(
+        [*command, "--engine", f"local={LOCAL}", "--engine", f"b={url}"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with contextlib.closing(connect(engine=second_engine.engine)) as client:
+            deadline = time.monotonic() + 60
+            while not client.containers.list(all=True, filters={"label": f"{LABEL_SUITE}={SUITE}"}):
+                assert time.monotonic() < deadline, "cpu@b: the run made no container on b within 60 s"
+                assert proc.poll() is None, "the run ended before it made a container on b"
+                time.sleep(0.05)  # polling the engine: there is no event to wait on across processes
+        second_engine.stop()
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stdout = out.decode(errors="replace")
+    run = InnerRun(ret=proc.returncode, stdout=stdout, stderr="", summary=None, path=tmp_path)
+    summary = tmp_path / "reports" / "summary.json"
+    assert summary.exists(), f"no summary.json:\n{stdout[-3000:]}"
+    run.summary = json.loads(summary.read_text())
+    assert run.ret == 1, f"cpu@b: expected exit 1 with b stopped, found {run.ret}:\n{stdout[-3000:]}"
+    columns = by_engine(run)
+    bad = [t for t, o in columns["local"].items() if o in ("failed", "error")]
+    assert not bad, f"cpu@local: expected to pass while b went away, found failures {bad}"
+    failures = {t: m for t, m in run.messages().items() if "@b" in t and run.outcomes()[t] in ("failed", "error")}
+    assert failures, f"cpu@b: expected failures once b was stopped, found {columns['b']}"
+    print(f"cpu@b stopped mid-run: {len(failures)} failure(s), e.g. {next(iter(failures.values()))[:300]}")
+    assert left_on(docker_client, run) == [], "cpu@local: the run left containers behind"
