@@ -141,6 +141,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return fleet_of(config).header()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Each engine reached once at start (also with ``-q``, where no header is printed): its
+    fingerprint is in ``summary.json`` (under xdist, the controller's)."""
+    if not hasattr(session.config, "workerinput"):
+        fleet_of(session.config).states()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A check of a lost engine's column sets nothing up and fails (once) with the engine's reason."""
