@@ -19,6 +19,7 @@ CHECK_MODULES = {
     "test_devel.py",
     "test_demo.py",
     "test_consistency.py",
+    "test_secrets.py",
     "test_ssh.py",
     "test_gpu.py",
 }
