@@ -193,8 +193,12 @@ def second_engine(
     (root / "daemon.json").write_text("{}\n")
     engine = Engine("b", f"unix://{root}/docker.sock")
     log = (root / "dockerd.log").open("wb")
+    # In a network namespace of its own: a dockerd started with --bridge=none deletes the host's
+    # docker0 (removeDefaultBridgeInterface), cutting the bridge from under the main engine.
     proc = subprocess.Popen(
         [
+            "unshare",
+            "--net",
             "dockerd",
             f"--data-root={root}/data",
             f"--exec-root={root}/exec",
