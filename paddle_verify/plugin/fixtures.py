@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ..engine import DaemonUnreachable, Session, connect, sweep
+from ..engine import DaemonUnreachable, Engine, Session, connect, daemon_url, sweep
 from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind
 from ..facts import probe as image_probe
 from ..manifest import Variant
@@ -157,10 +157,41 @@ def _variant_param(request: pytest.FixtureRequest) -> Variant | None:
 
 
 @pytest.fixture
-def host(variant: Variant, facts: ImageFacts) -> Any:
-    """A testinfra ``Host`` on ``variant``'s keep-alive container (the one the probe ran in)."""
+def host(variant: Variant, facts: ImageFacts, pytestconfig: pytest.Config) -> Any:
+    """A testinfra ``Host`` on ``variant``'s keep-alive container (the one the probe ran in), on
+    the variant's engine (testinfra runs ``docker exec``; ``docker --host URL exec`` for another engine)."""
     import testinfra
+    import testinfra.host
 
     if facts.container_id is None:
         raise facts.missing(f"no running container: {facts.error or facts.probe_error}")
-    return testinfra.get_host(f"docker://{facts.container_id}")
+    engine = engine_of(pytestconfig, variant)
+    if engine.url == daemon_url():
+        return testinfra.get_host(f"docker://{facts.container_id}")
+    return testinfra.host.Host(_engine_backend(engine, facts.container_id))
+
+
+def _engine_backend(engine: Engine, container_id: str) -> Any:
+    """testinfra's docker backend with the engine's ``--host`` (and TLS files) on every ``docker exec``."""
+    from testinfra.backend.docker import DockerBackend
+
+    flags = ["--host", engine.url]
+    if engine.tls():
+        flags += ["--tlsverify"] if engine.tls_verify else ["--tls"]
+        for flag, path in (
+            ("--tlscacert", engine.tls_ca),
+            ("--tlscert", engine.tls_cert),
+            ("--tlskey", engine.tls_key),
+        ):
+            if path:
+                flags += [flag, path]
+
+    class EngineDockerBackend(DockerBackend):  # type: ignore[misc]  # testinfra is untyped
+        def run(self, command: str, *args: str, **kwargs: Any) -> Any:
+            cmd = self.get_command(command, *args)
+            argv = ["docker", *flags, "exec", self.name, "/bin/sh", "-c"]
+            out = self.run_local(" ".join(["%s"] * len(argv)) + " %s", *argv, cmd)
+            out.command = self.encode(cmd)
+            return out
+
+    return EngineDockerBackend(container_id)
