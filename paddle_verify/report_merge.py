@@ -56,6 +56,15 @@ def merge_summaries(shards: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, 
         for row in rows:
             if "@" not in row["nodeid"].split("[", 1)[-1]:
                 row["nodeid"] = with_engine(row["nodeid"], row.get("variant"), row.get("engine"))
+    seen: dict[str, Path] = {}
+    for directory, summary in shards:
+        for row in summary["results"]:
+            nodeid = with_engine(row["nodeid"], row.get("variant"), row.get("engine")) if several else row["nodeid"]
+            if seen.setdefault(nodeid, directory) != directory:
+                raise MergeError(
+                    f"{nodeid} is in {seen[nodeid]} and in {directory}: two shards on one engine name "
+                    f"({row.get('engine')}); give each shard's engine its own name (--engine NAME=URL)"
+                )
     engines: dict[str, Any] = {}
     for directory, summary in shards:
         for name, note in summary.get("notes", {}).get("engines", {}).items():

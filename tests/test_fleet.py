@@ -126,6 +126,19 @@ def test_with_engine_names_the_engine_in_the_id() -> None:
     assert found == "t.py::test_x[cpu@a]", f"cpu@a: found {found}"
 
 
+def test_merge_refuses_two_shards_on_one_engine_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = {"variant": "cpu", "engine": "local", "check": "test_x", "nodeid": "c.py::test_x[cpu]", "outcome": "passed"}
+    for shard in ("one", "two"):
+        (tmp_path / shard).mkdir()
+        summary = {"manifest": "m", "exit_status": 0, "wall_seconds": 1, "notes": {}, "results": [row]}
+        (tmp_path / shard / "summary.json").write_text(json.dumps(summary))
+    code = merge_main(["merge", str(tmp_path / "one"), str(tmp_path / "two"), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 4, f"merge of two shards on engine local: expected exit 4, found {code}"
+    assert "give each shard's engine its own name" in err, f"merge: expected the reason, found {err!r}"
+    assert not (tmp_path / "out").exists(), "merge: nothing must be written on an error"
+
+
 def test_shards_merged_equal_one_run(two_names_one_engine: InnerRun, tmp_path: Path) -> None:
     shards = []
     for name in ("a", "b"):
