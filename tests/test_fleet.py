@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,6 +280,40 @@ def test_a_real_second_engine(second_engine: SecondEngine, docker_client: docker
         f"cpu, not ssh: local alone {singles[0]:.1f}s, b alone {singles[1]:.1f}s, "
         f"both in one run {seconds:.1f}s (ratio {seconds / sum(singles):.2f} of the two one after the other)"
     )
+
+
+def _until(what: str, seconds: float, found: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while not found():
+        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f}s"
+        time.sleep(0.1)  # polling the engines: there is no event to wait on across processes
+
+
+def test_interrupted_fleet_run_leaves_nothing_on_any_engine(
+    second_engine: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """SIGTERM while both engines have containers: the one owner removes them from both."""
+    label = f"selftest-fleet-{os.getpid()}"
+    command = [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider", *CPU_ONLY]
+    engines = ["--engine", f"local={LOCAL}", "--engine", f"b={second_engine.engine.url}"]
+    proc = subprocess.Popen(
+        [*command, *engines, "--run-label", label], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    with contextlib.closing(connect(engine=second_engine.engine)) as client_b:
+        try:
+            _until("containers of the run on both engines", 60, lambda: bool(
+                leftovers(docker_client, run=label) and leftovers(client_b, run=label)
+            ))  # fmt: skip
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = out.decode(errors="replace")[-2000:]
+        assert proc.returncode != 0, f"cpu@local, cpu@b: a run stopped by SIGTERM exited 0:\n{text}"
+        assert leftovers(docker_client, run=label) == [], f"cpu@local: the stopped run left containers:\n{text}"
+        assert leftovers(client_b, run=label) == [], f"cpu@b: the stopped run left containers on b:\n{text}"
 
 
 def test_engine_stopped_mid_run_costs_its_column(
