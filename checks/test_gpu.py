@@ -23,6 +23,7 @@ from paddle_verify.manifest import Variant
 
 @pytest.mark.flavour("gpu")
 @pytest.mark.gpu_device
+@pytest.mark.about_host
 def test_host_has_nvidia_gpu(variant: Variant, gpu_check: GpuCheck) -> None:
     host = gpu_check.host
     assert host.found, gpu_check.no_gpu  # the run's one failure on a host without a GPU

@@ -2,12 +2,15 @@
 
 from typing import Any
 
+import pytest
+
 from paddle_verify.facts import ImageFacts, parse_kernel
 from paddle_verify.manifest import Variant
 
 MIN_KERNEL = (3, 10)
 
 
+@pytest.mark.about_host
 def test_host_kernel_at_least_3_10(variant: Variant, engine_info: dict[str, Any]) -> None:
     release = engine_info.get("KernelVersion", "")
     assert parse_kernel(release) >= MIN_KERNEL, (

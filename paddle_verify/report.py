@@ -1,7 +1,9 @@
 """Reports: ``summary.json`` (one row per check) and ``report.html`` for people.
 
 JUnit XML is pytest's own (``--junitxml``, set to ``<report-dir>/junit.xml`` by
-default); the variant of each test is a ``<property name="variant">`` there.
+default); the variant of each test is a ``<property name="variant">`` there, and the
+fault of a failure (``image``, ``host`` or ``suite``: ``plugin/outcomes.py``) a
+``<property name="fault">``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import pytest
 
 from .engine.fingerprint import describe
+
+FAULTS = ("image", "host", "suite")  # whose a failure is (plugin/outcomes.py)
 
 
 def _check_name(nodeid: str) -> str:
@@ -55,6 +59,16 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
+def faults(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The failures (and errors) by fault: ``{"image": 2, "host": 0, "suite": 0}``."""
+    out = dict.fromkeys(FAULTS, 0)
+    for row in rows:
+        if row["outcome"] in ("failed", "error"):
+            whose = row.get("fault") or "unattributed"
+            out[whose] = out.get(whose, 0) + 1
+    return out
+
+
 class Recorder:
     """Collects one row per check (on the controller under xdist) and writes the reports."""
 
@@ -89,6 +103,7 @@ class Recorder:
                     "nodeid": report.nodeid,
                     "outcome": outcome,
                     "message": _message(report),
+                    "fault": props.get("fault") if outcome in ("failed", "error") else None,
                     "duration": round(report.duration, 3),
                 }
             )
@@ -99,9 +114,10 @@ class Recorder:
         self.report_dir.mkdir(parents=True, exist_ok=True)
         summary = {
             "manifest": self.manifest,
-            "exit_status": int(exitstatus),
+            "exit_status": int(session.exitstatus),  # EXIT_HOST when every failure is the host's
             "wall_seconds": round(time.time() - self.started, 3),
             "totals": self.totals(),
+            "faults": self.faults(),
             "notes": self.notes,
             "results": self.rows,
         }
@@ -110,6 +126,9 @@ class Recorder:
 
     def totals(self) -> dict[str, dict[str, int]]:
         return totals(self.rows)
+
+    def faults(self) -> dict[str, int]:
+        return faults(self.rows)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.enabled or not (self.rows or self.notes.get("stopped")):
@@ -122,12 +141,19 @@ class Recorder:
             cost = self.notes.get("variants", {}).get(variant, {})
             extra = f"  ({cost['execs']} exec, facts in {cost['seconds']:.1f}s)" if cost else ""
             tr.write_line(f"{variant:>12}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + extra)
+        faults = self.faults()
+        if sum(faults.values()):
+            tr.write_line("failures: " + ", ".join(f"{n} the {whose}'s" for whose, n in faults.items()))
+            if set(k for k, n in faults.items() if n) == {"host"}:
+                tr.write_line(
+                    "every failure is the host's (not the image's): the run exits with 8", red=True, bold=True
+                )
         if self.notes.get("swept"):
             tr.write_line(f"swept {self.notes['swept']} leftover resource(s) of dead sessions")
         tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml")
 
 
-NO_FAILURES = '<tr><td colspan="5">none</td></tr>'
+NO_FAILURES = '<tr><td colspan="6">none</td></tr>'
 
 
 def engine_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -169,10 +195,13 @@ def render_html(summary: dict[str, Any]) -> str:
 
     failures = "".join(
         f"<tr><td>{esc(r['variant'] or '-')}</td><td>{esc(r.get('engine') or '-')}</td><td>{esc(r['check'])}</td>"
-        f"<td>{esc(r['outcome'])}</td><td><pre>{esc(r['message'])}</pre></td></tr>"
+        f"<td>{esc(r['outcome'])}</td>"
+        f'<td class="fault-{esc(str(r.get("fault")))}">{esc(str(r.get("fault") or "-"))}</td>'
+        f"<td><pre>{esc(r['message'])}</pre></td></tr>"
         for r in rows
         if r["outcome"] in ("failed", "error")
     )
+    by_fault = ", ".join(f"{n} the {esc(whose)}'s" for whose, n in (summary.get("faults") or {}).items())
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = "".join(f"<tr><th>{esc(c)}</th>{''.join(cell(c, col) for col in columns)}</tr>" for c in checks)
     notes = summary.get("notes", {}).get("engines", {})
@@ -192,6 +221,7 @@ table {{ border-collapse: collapse; margin-bottom: 2em; }}
 td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
 .passed {{ background: #dfd; }} .failed, .error {{ background: #fdd; }} .skipped {{ background: #ffd; }}
 .na {{ color: #999; }} pre {{ white-space: pre-wrap; margin: 0; }}
+.fault-host {{ background: #ddf; }} .fault-suite {{ background: #fdb; }}
 </style></head><body>
 <h1>paddle-verify: {esc(status)}</h1>
 <p>Manifest {esc(summary["manifest"])}; {len(rows)} checks in {summary["wall_seconds"]:.1f}s.</p>
@@ -200,6 +230,8 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-a
 <h2>Checks by {"variant@engine" if several else "variant"}</h2>
 <table id="grid"><tr><th>check</th>{head}</tr>{body}</table>
 <h2>Failures</h2>
-<table id="failures"><tr><th>variant</th><th>engine</th><th>check</th><th>outcome</th><th>message</th></tr>{failures or NO_FAILURES}</table>
+<p>By fault: {by_fault or "none"} (the image's: a check's verdict; the host's: the daemon, memory, GPU, disk,
+engine; the suite's: an internal error).</p>
+<table id="failures"><tr><th>variant</th><th>engine</th><th>check</th><th>outcome</th><th>fault</th><th>message</th></tr>{failures or NO_FAILURES}</table>
 </body></html>
 """

@@ -19,7 +19,8 @@ from typing import Any
 
 from junitparser import JUnitXml, Properties, TestCase, TestSuite
 
-from .report import render_html, several_engines, totals
+from .plugin.outcomes import EXIT_HOST
+from .report import faults, render_html, several_engines, totals
 
 SUMMARY, JUNIT, HTML = "summary.json", "junit.xml", "report.html"
 
@@ -74,13 +75,18 @@ def merge_summaries(shards: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, 
                     "in another shard (give each engine one name)"
                 )
             engines.setdefault(name, note)
-    failed = any(r["outcome"] in ("failed", "error") for r in rows)
-    statuses = [int(s.get("exit_status", 0)) for _, s in shards]
+    by_fault = faults(rows)
+    failed = sum(by_fault.values()) > 0
+    # a shard stopped (2), misused (4) or without its daemon (7) keeps its code; failures give 1,
+    # or EXIT_HOST when every failure of every shard is the host's
+    others = [st for st in (int(s.get("exit_status", 0)) for _, s in shards) if st not in (0, 1, EXIT_HOST)]
+    failed_code = EXIT_HOST if failed and by_fault["host"] == sum(by_fault.values()) else 1 if failed else 0
     return {
         "manifest": ", ".join(sorted({str(s.get("manifest")) for _, s in shards})),
-        "exit_status": 1 if failed and not any(statuses) else max(statuses, default=0),
+        "exit_status": max(others) if others else failed_code,
         "wall_seconds": max((float(s.get("wall_seconds", 0)) for _, s in shards), default=0.0),
         "totals": totals(rows),
+        "faults": by_fault,
         "notes": {
             "engines": engines,
             "shards": [

@@ -51,8 +51,9 @@ def test_reports_are_written(reference_images: dict[str, str], run_checks: Calla
     summary = json.loads((reports / "summary.json").read_text())
     assert summary["exit_status"] == 0
     row = summary["results"][0]
-    assert set(row) == {"variant", "engine", "check", "nodeid", "outcome", "message", "duration"}
+    assert set(row) == {"variant", "engine", "check", "nodeid", "outcome", "message", "fault", "duration"}
     assert row["engine"] == "local", f"cpu: the default engine is named local, found {row['engine']!r}"
+    assert summary["faults"] == {"image": 0, "host": 0, "suite": 0}
     assert summary["notes"]["variants"]["cpu"]["execs"] == 1
     junit = ET.parse(reports / "junit.xml").getroot()
     cases = junit.findall(".//testcase")

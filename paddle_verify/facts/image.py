@@ -61,6 +61,7 @@ class ImageFacts(VariantFacts):
     tty_session: TtySession | None = None
     tty_error: str | None = None
     container_id: str | None = None  # the keep-alive container (testinfra's ``host`` runs there)
+    memory: str | None = None  # its --memory limit; None: the host's memory is its limit
     execs: int = 0
     seconds: float = 0.0
 
@@ -148,13 +149,26 @@ class ImageFacts(VariantFacts):
     @property
     def imports(self) -> Imports:
         probe = self.probe
-        return cast(Imports, self._child(probe["imports"], "the import probe", killed=self.oom_note()))
+        return cast(Imports, self._child(probe["imports"], "the import probe", killed=self.killed_note()))
+
+    def killed_note(self) -> str:
+        """Why a probe's child died of SIGKILL: out of memory (at whose limit), or killed from outside."""
+        note = self.oom_note()
+        if not self.probe["oom_kills"] and self.memory is None:
+            note += " (killed on the host)"
+        return note
 
     def oom_note(self) -> str:
         kills = self.probe["oom_kills"]
         if kills:
-            return f"OOM killed: the kernel killed {kills} process(es) in the container out of memory"
+            return f"OOM killed: the kernel killed {kills} process(es) in the container {self.memory_limit_note()}"
         return "no OOM kill recorded in the container"
+
+    def memory_limit_note(self) -> str:
+        """Whose memory ran out: the container's --memory limit (the image's fault) or the host's."""
+        if self.memory:
+            return f"out of memory at its --memory limit {self.memory}"
+        return "out of memory at the host's limit (the container has no memory limit)"
 
     def package(self, name: str) -> PackageFact:
         packages = self.imports["packages"]

@@ -1,17 +1,41 @@
 """A fact that could not be gathered, and how that reaches the report: once, with its reason.
 
-Owns: :class:`FactMissing`. The plugin's outcome hook (``plugin/outcomes.py``) fails the
-first check that meets a given cause with the reason alone (no traceback through the
-suite's code) and reports every later check that meets the same cause as not run.
+Owns: :class:`FactMissing` and whose fault its cause is (:func:`fault_of`). The plugin's
+outcome hook (``plugin/outcomes.py``) fails the first check that meets a given cause with
+the reason alone (no traceback through the suite's code) and reports every later check that
+meets the same cause as not run.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from ..engine.client import UNREACHABLE
 from ..manifest import Variant
+
+Fault = Literal["image", "host", "suite"]
+# The host's causes, as the suite and the engine word them: on this host the run could not
+# have gone otherwise, whatever the image. Any other cause is the image's.
+HOST_CAUSES = re.compile(
+    "|".join(
+        [
+            re.escape(UNREACHABLE),  # the daemon lost or unreachable
+            r"no space left on device",  # the disk is full
+            r"no NVIDIA GPU on this host",  # no GPU
+            r"API version|client version .* is too new",  # the engine is too old for the suite
+            r"out of memory at the host's limit",  # no --memory limit: the host ran out
+            r"killed on the host",  # a container or process that only waited, killed from outside
+        ]
+    ),
+    re.I,
+)
+
+
+def fault_of(cause: str) -> Fault:
+    """``host`` when ``cause`` is one of the host's (:data:`HOST_CAUSES`), else ``image``."""
+    return "host" if HOST_CAUSES.search(cause) else "image"
 
 
 class FactMissing(AssertionError):
@@ -19,11 +43,13 @@ class FactMissing(AssertionError):
 
     ``cause`` groups failures that share one cause (a missing image, a dead container, a
     lost daemon): by default the message itself; a lost daemon is one cause for the run.
+    ``fault`` says whose it is: given, or read from the cause (:func:`fault_of`).
     """
 
-    def __init__(self, message: str, *, cause: str | None = None) -> None:
+    def __init__(self, message: str, *, cause: str | None = None, fault: Fault | None = None) -> None:
         super().__init__(message)
         cause = cause or message
+        self.fault: Fault = fault or fault_of(f"{message} {cause}")
         if UNREACHABLE in cause:  # one daemon, one cause: whichever variant or fact met it
             cause = cause[cause.index(UNREACHABLE) :]
         self.cause = cause

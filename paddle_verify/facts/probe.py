@@ -91,7 +91,7 @@ def probe_deadline(variant: Variant, timeout: float) -> float:
 def gather(session: Session, variant: Variant, settings: ImageSettings) -> ImageFacts:
     """The image, the probe and the TTY session of ``variant``; never raises for the engine's errors."""
     start = time.monotonic()
-    facts = ImageFacts(variant=variant)
+    facts = ImageFacts(variant=variant, memory=settings.memory)
     try:
         image = _image(session, variant, settings.pull)
         facts.inspect_raw = cast(ImageInspect, image.attrs)
@@ -172,12 +172,19 @@ def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None
     if result.timed_out:
         why = f"the probe did not finish within {result.seconds:.0f}s"
     elif state["status"] != "running":
+        # The container only sleeps: it stops when the kernel (out of memory) or someone kills it.
+        whose = facts.memory_limit_note() if state["oom_killed"] else "killed on the host"
         why = (
-            f"the container stopped (exit code {state['exit_code']}, OOM killed: {state['oom_killed']}); "
+            f"the container stopped (exit code {state['exit_code']}, OOM killed: {state['oom_killed']}), {whose}; "
             f"last log lines: {state['logs'].strip()[-500:] or '(none)'}"
         )
     elif result.rc == 137:
         why = "the probe was killed (SIGKILL, exit code 137) while the container kept running"
+        why += (
+            f" (it runs under --memory {settings.memory})"
+            if settings.memory
+            else " (killed on the host: no memory limit)"
+        )
     elif _python_missing(result.stdout + result.stderr):
         why = f"{variant.python} is not in the image (exit code {result.rc})"
     else:

@@ -1,0 +1,185 @@
+"""Failures attributed: the image's, the host's or the suite's own; a run failed only by the host exits 8.
+
+The causes are classified as the suite words them (unit); an inner run of checks written
+for the test raises the host's causes without touching the engine (a daemon lost, memory,
+no GPU) and shows the fault in ``summary.json``, JUnit and the terminal, and the exit code;
+a broken image on a healthy engine fails as the image's. A daemon really stopped in the
+middle of a run is ``test_reliability.py``'s (CI, or ``PADDLE_VERIFY_DISRUPTIVE=1``).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paddle_verify.engine.client import UNREACHABLE
+from paddle_verify.facts import FactMissing
+from paddle_verify.facts.missing import fault_of
+from paddle_verify.plugin.outcomes import EXIT_HOST, fault
+
+from .conftest import REFERENCE, ImageFactory, InnerRun, run_suite
+from .defects import DEFECTS
+
+
+@pytest.mark.parametrize(
+    ("cause", "whose"),
+    [
+        (f"cpu: {UNREACHABLE}unix:///var/run/docker.sock: Connection refused", "host"),
+        ("cpu: cannot create a container of x: write /var/lib/docker/tmp: no space left on device", "host"),
+        ("gpu: no NVIDIA GPU on this host: looked at /dev/nvidia*: none", "host"),
+        ("client version 1.45 is too new. Maximum supported API version is 1.24", "host"),
+        (
+            "cpu: the import probe in python3 gave no answer: killed by SIGKILL; OOM killed: the kernel killed 1 "
+            "process(es) in the container out of memory at the host's limit (the container has no memory limit)",
+            "host",
+        ),
+        (
+            "cpu: the container stopped (exit code 137, OOM killed: False), killed on the host; last log lines: ",
+            "host",
+        ),
+        (
+            "cpu: the import probe in python3 gave no answer: killed by SIGKILL; OOM killed: the kernel killed 1 "
+            "process(es) in the container out of memory at its --memory limit 100m",
+            "image",
+        ),
+        ("cpu: python3 is not in the image (exit code 127)", "image"),
+        ("cpu: image paddledev/paddlepaddle:latest-cpu is not present (the suite pulls only with --pull)", "image"),
+        ("cpu: the probe did not finish within 61s", "image"),
+    ],
+)
+def test_causes_are_attributed(cause: str, whose: str) -> None:
+    assert fault_of(cause) == whose
+    assert FactMissing(cause).fault == whose
+    assert FactMissing("cpu: no facts from the image", cause=cause).fault == whose
+
+
+class _Item:
+    """The part of a pytest item that :func:`fault` reads: its markers."""
+
+    def __init__(self, *markers: str) -> None:
+        self.markers = markers
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return name if name in self.markers else None
+
+
+@pytest.mark.parametrize(
+    ("exc", "markers", "whose"),
+    [
+        (AssertionError("cpu: `paddle version` says 3.3.0"), (), "image"),
+        (pytest.fail.Exception("security finding (--release): ..."), (), "image"),
+        (AssertionError("cpu: the Docker host's kernel is '3.2'"), ("about_host",), "host"),
+        (FactMissing(f"cpu: {UNREACHABLE}unix:///x: Connection refused"), (), "host"),
+        (ConnectionError("Connection aborted"), (), "host"),
+        (KeyError("imports"), (), "suite"),
+        (TypeError("'NoneType' object is not subscriptable"), (), "suite"),
+    ],
+)
+def test_exceptions_are_attributed(exc: BaseException, markers: tuple[str, ...], whose: str) -> None:
+    assert fault(_Item(*markers), exc) == whose  # type: ignore[arg-type]
+
+
+# --- inner runs ------------------------------------------------------------------------
+
+# Checks that fail the way the engine and the host make them fail, without touching the engine.
+HOST_CHECKS = f"""
+from paddle_verify.facts import FactMissing
+
+def test_daemon_lost(variant):
+    raise FactMissing(f"{{variant.name}}: {UNREACHABLE}unix:///var/run/docker.sock: Connection refused")
+
+def test_daemon_lost_again(variant):  # the same cause: not run
+    raise FactMissing(f"{{variant.name}}: {UNREACHABLE}unix:///var/run/docker.sock: Connection refused")
+
+def test_disk_full(variant):
+    raise FactMissing(f"{{variant.name}}: cannot create a container: no space left on device")
+
+def test_passes(variant):
+    pass
+"""
+IMAGE_CHECK = """
+def test_image_says_no(variant):
+    assert False, f"{variant.name}: `paddle version` says 3.3.0"
+"""
+SUITE_CHECK = """
+def test_suite_bug(variant):
+    {}["imports"]
+"""
+
+
+def inner(tmp_path: Path, *checks: str) -> InnerRun:
+    target = tmp_path / "test_inner.py"
+    target.write_text("\n".join(checks))
+    return run_suite(tmp_path, "--manifest", str(REFERENCE), "--variant", "cpu", target=target, timeout=120)
+
+
+def junit_faults(run: InnerRun) -> dict[str, str | None]:
+    """``{test name: its fault property}`` from junit.xml."""
+    root = ET.parse(run.path / "reports" / "junit.xml").getroot()
+    return {
+        case.get("name", ""): next((p.get("value") for p in case.iter("property") if p.get("name") == "fault"), None)
+        for case in root.iter("testcase")
+    }
+
+
+def faults(run: InnerRun) -> dict[str, Any]:
+    assert run.summary is not None, run.stdout[-2000:]
+    return {r["nodeid"].split("::")[-1]: r["fault"] for r in run.summary["results"]}
+
+
+def test_a_run_failed_only_by_the_host_exits_with_the_host_code(tmp_path: Path) -> None:
+    run = inner(tmp_path, HOST_CHECKS)
+    assert run.ret == EXIT_HOST, run.stdout[-3000:]
+    assert run.summary is not None
+    assert run.summary["exit_status"] == EXIT_HOST
+    assert run.summary["faults"] == {"image": 0, "host": 2, "suite": 0}
+    assert faults(run) == {
+        "test_daemon_lost[cpu]": "host",
+        "test_daemon_lost_again[cpu]": None,  # not run: the same cause, reported once
+        "test_disk_full[cpu]": "host",
+        "test_passes[cpu]": None,
+    }
+    assert junit_faults(run) == {
+        "test_daemon_lost[cpu]": "host",
+        "test_daemon_lost_again[cpu]": None,
+        "test_disk_full[cpu]": "host",
+        "test_passes[cpu]": None,
+    }
+    assert "failures: 0 the image's, 2 the host's, 0 the suite's" in run.stdout
+    assert "every failure is the host's (not the image's): the run exits with 8" in run.stdout
+    html = (run.path / "reports" / "report.html").read_text()
+    assert "By fault: 0 the image's, 2 the host's, 0 the suite's" in html
+    assert '<td class="fault-host">host</td>' in html
+
+
+def test_one_failure_of_the_image_makes_it_the_image_run(tmp_path: Path) -> None:
+    run = inner(tmp_path, HOST_CHECKS, IMAGE_CHECK)
+    assert run.ret == 1, run.stdout[-3000:]
+    assert faults(run)["test_image_says_no[cpu]"] == "image"
+    assert "failures: 1 the image's, 2 the host's, 0 the suite's" in run.stdout
+
+
+def test_an_internal_error_is_the_suite_s(tmp_path: Path) -> None:
+    run = inner(tmp_path, HOST_CHECKS, SUITE_CHECK)
+    assert run.ret == 1, run.stdout[-3000:]
+    assert faults(run)["test_suite_bug[cpu]"] == "suite"
+    assert junit_faults(run)["test_suite_bug[cpu]"] == "suite"
+
+
+def test_broken_image_on_a_healthy_engine_fails_as_the_image_s(
+    reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun]
+) -> None:
+    defect = next(d for d in DEFECTS if d.name == "launcher-missing")
+    broken = build_image(defect.name, f"FROM {reference_images[defect.base]}\n{defect.dockerfile}\n")
+    run = run_checks("--manifest", str(REFERENCE), "--image", f"cpu={broken}", "-m", "not ssh")
+    assert run.ret == 1, run.stdout[-3000:]
+    assert run.summary is not None
+    failed = {k: v for k, v in faults(run).items() if v is not None}
+    assert failed
+    assert set(failed.values()) == {"image"}, failed
+    assert run.summary["faults"] == {"image": len(failed), "host": 0, "suite": 0}
+    assert {k: v for k, v in junit_faults(run).items() if v is not None} == failed
