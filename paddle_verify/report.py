@@ -1,8 +1,10 @@
 """Reports: ``summary.json`` (one row per check) and ``report.html`` for people.
 
 JUnit XML is pytest's own (``--junitxml``, set to ``<report-dir>/junit.xml`` by
-default); the variant of each test is a ``<property name="variant">`` there, and the
-fault of a failure (``image``, ``host`` or ``suite``: ``plugin/outcomes.py``) a
+default); the variant and the engine of each test are ``<property name="variant">`` and
+``<property name="engine">`` there, each engine's fingerprint a property of the test suite.
+With several engines (``--engine``) the columns are ``variant@engine``.
+The fault of a failure (``image``, ``host`` or ``suite``: ``plugin/outcomes.py``) is a
 ``<property name="fault">``.
 """
 
