@@ -80,6 +80,7 @@ class Recorder:
         self.enabled = enabled
         self.rows: list[dict[str, Any]] = []
         self.notes: dict[str, Any] = {}
+        self.files: dict[str, Any] = {}  # more JSON reports, by file name (facts.json)
         self.started = time.time()
 
     def note(self, key: str, value: Any) -> None:
@@ -125,6 +126,8 @@ class Recorder:
         }
         (self.report_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (self.report_dir / "report.html").write_text(render_html(summary), encoding="utf-8")
+        for name, data in self.files.items():
+            (self.report_dir / name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     def totals(self) -> dict[str, dict[str, int]]:
         return totals(self.rows)
@@ -152,7 +155,8 @@ class Recorder:
                 )
         if self.notes.get("swept"):
             tr.write_line(f"swept {self.notes['swept']} leftover resource(s) of dead sessions")
-        tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml")
+        more = "".join(f", {name}" for name in self.files)
+        tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml{more}")
 
 
 NO_FAILURES = '<tr><td colspan="6">none</td></tr>'

@@ -1,7 +1,7 @@
 """Facts about the images, gathered once per session in few execs: the per-variant gatherer
 (gatherer), the declared shape of the probes' JSON (schema), the image facts the checks read
-(image) and the probe runner that gathers them (probe), a missing fact (missing), and what
-counts as a secret in an image's settings (secrets)."""
+(image) and the probe runner that gathers them (probe), a missing fact (missing), what
+counts as a secret in an image's settings (secrets), and the run's facts snapshot (snapshot)."""
 
 from . import secrets
 from .gatherer import Gatherer, Kind

@@ -20,6 +20,7 @@ from .schema import (
     Devel,
     ImageInspect,
     Imports,
+    InstalledPackages,
     PackageFact,
     Probe,
     RunResult,
@@ -62,6 +63,7 @@ class ImageFacts(VariantFacts):
     tty_error: str | None = None
     container_id: str | None = None  # the keep-alive container (testinfra's ``host`` runs there)
     memory: str | None = None  # its --memory limit; None: the host's memory is its limit
+    start_seconds: float | None = None  # create and start the keep-alive container
     execs: int = 0
     seconds: float = 0.0
 
@@ -113,6 +115,14 @@ class ImageFacts(VariantFacts):
         if self.history_raw is None:
             raise self.missing(f"`docker history {self.variant.image}` was not read")
         return self.history_raw
+
+    @property
+    def packages(self) -> InstalledPackages:
+        """The image's Python (``pip list``) and Debian (``dpkg-query -W``) packages."""
+        found = cast(InstalledPackages | None, self._step(self.probe.get("packages")))
+        if found is None:
+            raise self.missing("the installed packages were not listed")
+        return found
 
     @property
     def secrets(self) -> SecretScan:

@@ -144,7 +144,9 @@ def _image(session: Session, variant: Variant, pull: bool) -> Image:
 
 def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None:
     variant = facts.variant
+    started = time.monotonic()
     container = keep_alive(session, variant, "check", **({"mem_limit": settings.memory} if settings.memory else {}))
+    facts.start_seconds = round(time.monotonic() - started, 3)
     facts.container_id = cid(container)
     workdir = ((facts.inspect_raw or {}).get("Config") or {}).get("WorkingDir") or ""
     argv = inimage.probe_argv(variant.python, "probe.py", probe_config(variant, settings.timeout, workdir=workdir))

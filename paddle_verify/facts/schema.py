@@ -60,6 +60,7 @@ class PaddleBuild(TypedDict):
     cuda: NotRequired[str]  # paddle.version.cuda(): "11.8", or "False" for a cpu build
     cudnn: NotRequired[str]
     device: NotRequired[str]  # paddle.device.get_device(): "cpu" on a host without a GPU
+    import_seconds: NotRequired[float]  # how long `import paddle` took
     error: NotRequired[str]
 
 
@@ -132,6 +133,13 @@ class SecretScan(TypedDict):
     truncated: str | None  # why the walk stopped early (its file limit, its deadline), or None
 
 
+class InstalledPackages(TypedDict):
+    """What is installed (``probe.py``'s ``installed_packages``), by name: the version."""
+
+    python: dict[str, str]  # `pip list` of the image's Python (its dist-info metadata)
+    debian: dict[str, str] | None  # `dpkg-query -W` (/var/lib/dpkg/status); None: no dpkg
+
+
 class Probe(TypedDict):
     """``PADDLE_VERIFY_FACTS=`` of ``inimage/probe.py``."""
 
@@ -143,6 +151,7 @@ class Probe(TypedDict):
     demo_train: ChildResult | StepError | None  # data: Training
     cuda: ChildResult | StepError | None  # data: Cuda (gpu variants)
     secrets: SecretScan | StepError | None
+    packages: InstalledPackages | StepError | None
     oom_kills: int | None
 
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from ..engine import DaemonUnreachable, Engine, Session, connect, daemon_url, sweep
-from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind
+from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind, snapshot
 from ..facts import probe as image_probe
 from ..manifest import Variant
 from .engines import Fleet, lost_cause, variant_of
@@ -113,12 +113,10 @@ def image_facts(
             if engine_of(pytestconfig, variant).name in gatherers:
                 fleet.pick(gatherers, variant).start(kind, [variant])
     yield kind
-    cost = {
-        f.variant.id: {"execs": f.execs, "seconds": round(f.seconds, 3)}
-        for g in gatherers.values()
-        for f in g.finished(kind).values()
-    }
-    pytestconfig.stash[RECORDER_KEY].note("variants", cost)
+    finished = [f for g in gatherers.values() for f in g.finished(kind).values()]
+    recorder = pytestconfig.stash[RECORDER_KEY]
+    recorder.note("variants", {f.variant.id: {"execs": f.execs, "seconds": round(f.seconds, 3)} for f in finished})
+    recorder.files["facts.json"] = snapshot.snapshots(finished)  # the controller's (not an xdist worker's)
 
 
 @pytest.fixture
