@@ -153,6 +153,11 @@ class Recorder:
                 tr.write_line(
                     "every failure is the host's (not the image's): the run exits with 8", red=True, bold=True
                 )
+        since = self.notes.get("baseline")
+        if since:
+            tr.write_line(f"since the baseline {since['path']}:")
+            for variant, diff in since["variants"].items():
+                tr.write_line(f"{variant:>12}: {diff['line']}")
         if self.notes.get("swept"):
             tr.write_line(f"swept {self.notes['swept']} leftover resource(s) of dead sessions")
         more = "".join(f", {name}" for name in self.files)
@@ -175,6 +180,39 @@ def _fingerprint_text(note: dict[str, Any]) -> str:
     if note.get("lost"):
         return f"unreachable: {note['lost']}"
     return describe(note["fingerprint"]) if note.get("fingerprint") else "unknown"
+
+
+def _baseline_html(summary: dict[str, Any]) -> str:
+    """What changed since ``--baseline``, per variant: packages, build lines, size, timings."""
+    since = summary.get("notes", {}).get("baseline")
+    if not since:
+        return ""
+    esc = html.escape
+
+    def packages(diff: dict[str, Any] | None) -> str:
+        if diff is None:
+            return "?"
+        added = ", ".join(f"+{n} {v}" for n, v in diff["added"].items())
+        removed = ", ".join(f"-{n} {v}" for n, v in diff["removed"].items())
+        changed = ", ".join(f"{n} {a} -> {b}" for n, (a, b) in diff["changed"].items())
+        return esc("; ".join(p for p in (added, removed, changed) if p) or "no change")
+
+    def timings(diff: dict[str, Any]) -> str:
+        shown = [f"{k}: {a} -> {b}" for k, (a, b) in diff["timings"].items()]
+        return esc("; ".join(shown))
+
+    rows = "".join(
+        f"<tr><th>{esc(v)}</th><td>{packages(d['python'])}</td><td>{packages(d['debian'])}</td>"
+        f"<td>{esc(', '.join(f'{k}: {a} -> {b}' for k, (a, b) in d['build'].items()) or 'no change')}</td>"
+        f"<td>{esc(str(d['size'][0]))} -> {esc(str(d['size'][1]))} ({esc(str(d['growth_percent']))}%)</td>"
+        f"<td>{timings(d)}</td></tr>"
+        for v, d in since["variants"].items()
+    )
+    return (
+        f'<h2>Since the baseline {esc(since["path"])}</h2>\n<table id="baseline"><tr><th>variant</th>'
+        "<th>Python packages</th><th>Debian packages</th><th>build lines</th><th>size (bytes)</th>"
+        f"<th>timings (s)</th></tr>{rows}</table>\n"
+    )
 
 
 def render_html(summary: dict[str, Any]) -> str:
@@ -235,7 +273,7 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-a
 <table id="engines"><tr><th>engine</th><th>URL</th><th>totals</th><th>fingerprint</th></tr>{engines}</table>
 <h2>Checks by {"variant@engine" if several else "variant"}</h2>
 <table id="grid"><tr><th>check</th>{head}</tr>{body}</table>
-<h2>Failures</h2>
+{_baseline_html(summary)}<h2>Failures</h2>
 <p>By fault: {by_fault or "none"} (the image's: a check's verdict; the host's: the daemon, memory, GPU, disk,
 engine; the suite's: an internal error).</p>
 <table id="failures"><tr><th>variant</th><th>engine</th><th>check</th><th>outcome</th><th>fault</th><th>message</th></tr>{failures or NO_FAILURES}</table>

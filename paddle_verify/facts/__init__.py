@@ -3,7 +3,7 @@
 (image) and the probe runner that gathers them (probe), a missing fact (missing), what
 counts as a secret in an image's settings (secrets), and the run's facts snapshot (snapshot)."""
 
-from . import secrets
+from . import baseline, secrets, snapshot
 from .gatherer import Gatherer, Kind
 from .image import ImageFacts, PaddleVersion, parse_kernel, parse_version
 from .missing import FactMissing
@@ -16,7 +16,9 @@ __all__ = [
     "ImageSettings",
     "Kind",
     "PaddleVersion",
+    "baseline",
     "parse_kernel",
     "parse_version",
     "secrets",
+    "snapshot",
 ]

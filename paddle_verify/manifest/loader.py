@@ -13,6 +13,7 @@ from .model import (
     FLAVOURS,
     ROLES,
     TAG_RE,
+    DeclaredChanges,
     DemoContract,
     DevelContract,
     Manifest,
@@ -118,7 +119,7 @@ def load(path: Path | str, tag: str | None = None) -> Manifest:
 
 def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> Manifest:
     path = Path(path)
-    top = _Reader(path, "", dict(raw), {"suite", "contract", "variants"})
+    top = _Reader(path, "", dict(raw), {"suite", "contract", "variants", "changes"})
     suite = _Reader(path, "suite", top.table.get("suite", {}), _SUITE_KEYS)
     image_template = suite.text("image")
     try:
@@ -135,6 +136,8 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
     runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
     devel = _devel(_Reader(path, "contract.devel", contracts.table.get("devel", {}), _DEVEL_KEYS))
     demo = _demo(_Reader(path, "contract.demo", contracts.table.get("demo", {}), _DEMO_KEYS))
+
+    changes = _changes(_Reader(path, "changes", top.table.get("changes", {}), {"python", "debian"}))
 
     variants_table = top.table.get("variants")
     if not isinstance(variants_table, dict) or not variants_table:
@@ -165,6 +168,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
             runtime=runtime,
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
+            changes=changes,
         )
         variants[name] = variant
     return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)
@@ -191,6 +195,16 @@ def _runtime(r: _Reader) -> RuntimeContract:
         cuda_libraries=r.strs("cuda_libraries"),
         cuda_runtime=r.opt_str("cuda_runtime"),
     )
+
+
+def _changes(r: _Reader) -> DeclaredChanges:
+    """``[changes.python]`` and ``[changes.debian]``: package = "the reason", a reason each."""
+    tables = {kind: r.str_map(kind) for kind in ("python", "debian")}
+    for kind, table in tables.items():
+        for name, reason in table.items():
+            if not reason.strip():
+                raise ManifestError(r.path, f"changes.{kind}.{name}", "needs a reason (why the change is meant)")
+    return DeclaredChanges(python=tables["python"], debian=tables["debian"])
 
 
 def _devel(r: _Reader) -> DevelContract:

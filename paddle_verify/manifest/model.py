@@ -6,7 +6,8 @@ A manifest is a TOML file (read with :mod:`tomllib`) with three parts:
 * ``[contract.runtime]``, ``[contract.devel]``, ``[contract.demo]``: what an image
   of each role promises. Roles nest: a demo image keeps the devel and runtime
   contracts too, a devel image the runtime one;
-* ``[variants.NAME]``: each variant's flavour (cpu/gpu) and role.
+* ``[variants.NAME]``: each variant's flavour (cpu/gpu) and role;
+* ``[changes]`` (optional): the package changes since the baseline that are meant.
 
 This module holds the model (variants and their contracts); :mod:`.loader` reads
 the TOML. Every problem is a :class:`ManifestError` naming the file and the field.
@@ -81,6 +82,15 @@ class DemoContract:
 
 
 @dataclass(frozen=True)
+class DeclaredChanges:
+    """``[changes]``: packages that may be removed or change their major version since the
+    baseline (``--baseline``), each with the reason."""
+
+    python: Mapping[str, str] = field(default_factory=dict)
+    debian: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Variant:
     """One image variant: where its image is and the contract it must keep."""
 
@@ -94,6 +104,7 @@ class Variant:
     devel: DevelContract | None
     demo: DemoContract | None
     engine: str | None = None  # the engine it is checked on, in a run of several (--engine)
+    changes: DeclaredChanges = field(default_factory=DeclaredChanges)
 
     @property
     def id(self) -> str:

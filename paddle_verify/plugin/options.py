@@ -183,6 +183,22 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="tcp:// engines: the client certificate's key (TLS)",
     )
     group.addoption(
+        "--baseline",
+        type=parsers.baseline,
+        default=None,
+        metavar="PATH",
+        help="gate against an earlier run's facts.json (e.g. the last release's): Python and Debian packages "
+        "removed or changed in their major version (unless [changes] in the manifest says why), build lines "
+        "changed, the image grown by more than --size-growth (default: no baseline checks)",
+    )
+    group.addoption(
+        "--size-growth",
+        type=parsers.percent,
+        default=10.0,
+        metavar="PERCENT",
+        help="with --baseline: how much bigger than the baseline's an image may be (default: 10)",
+    )
+    group.addoption(
         "--report-dir",
         default="reports",
         metavar="DIR",

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 from ..engine.client import SCHEMES
+from ..facts.baseline import BaselineError
+from ..facts.baseline import load as load_baseline
 from ..gpu import MODES
 from ..manifest import TAG_RE
 
@@ -39,6 +41,15 @@ def engine(value: str) -> tuple[str, str]:
 def existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"{value!r} is not an existing file")
+    return value
+
+
+def baseline(value: str) -> str:
+    """A ``facts.json`` of an earlier run (read now: a bad one is a usage error)."""
+    try:
+        load_baseline(Path(value))
+    except BaselineError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return value
 
 
