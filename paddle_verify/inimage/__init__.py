@@ -5,7 +5,7 @@ The rule, stated once: the files of this folder (all but this loader) run in the
 f-strings, no annotations, no ``subprocess`` timeouts, standard library only; a
 script is sent as text with ``python -c`` and answers with one JSON line after a
 marker. ``common.py`` (which, text, run, python_child, Jobs) is sent in front of the
-probes. The host side reads that JSON through the schemas in :mod:`paddle_verify.facts.schema`.
+probes, and ``probe.py``'s parts (children, secrets, installed) in front of it. The host side reads that JSON through the schemas in :mod:`paddle_verify.facts.schema`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,20 @@ import json
 from importlib import resources
 from typing import Any
 
-PROBES = ("probe.py", "gpu_probe.py")  # sent with common.py in front
+# Each probe is sent as its parts, in this order (helpers first, the script's main last).
+PROBES = {
+    "probe.py": ("common.py", "children.py", "secrets.py", "installed.py", "probe.py"),
+    "gpu_probe.py": ("common.py", "gpu_probe.py"),
+}
 AGENTS = ("agent.py", "netagent.py")  # standalone
 
 
 def source(name: str) -> str:
     """The text to send for ``name``: a probe with the shared helpers in front, an agent alone."""
-    if name not in PROBES + AGENTS:
-        raise ValueError(f"no in-image script {name!r} (valid: {', '.join(PROBES + AGENTS)})")
+    if name not in PROBES and name not in AGENTS:
+        raise ValueError(f"no in-image script {name!r} (valid: {', '.join([*PROBES, *AGENTS])})")
     folder = resources.files(__name__)
-    parts = ("common.py", name) if name in PROBES else (name,)
+    parts = PROBES.get(name, (name,))
     return "\n\n".join(folder.joinpath(n).read_text(encoding="utf-8") for n in parts)
 
 
