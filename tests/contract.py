@@ -87,6 +87,17 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_no_secrets_in_image_history": (
         "selftest:test_secrets.py::test_secrets_in_an_image_fail_exactly_the_secrets_checks",
     ),
+    # checks/test_baseline.py (--baseline): release N+1 against release N's facts.json
+    "test_no_package_removed_since_baseline": (
+        "selftest:test_baseline.py::test_release_n_plus_1_fails_exactly_what_changed",
+    ),
+    "test_no_major_version_change_since_baseline": (
+        "selftest:test_baseline.py::test_release_n_plus_1_fails_exactly_what_changed",
+    ),
+    "test_build_lines_unchanged_since_baseline": (
+        "selftest:test_baseline.py::test_release_n_plus_1_fails_exactly_what_changed",
+    ),
+    "test_image_growth_within_limit": ("selftest:test_baseline.py::test_release_n_plus_1_fails_exactly_what_changed",),
     # benchmarks/: gates, and the measurements they replay into pytest-benchmark
     "test_cpu_overhead_within_threshold": ("selftest:test_benchmarks.py::test_cpu_quota_fails_the_gate",),
     "test_host_network_matches_bare_metal": (

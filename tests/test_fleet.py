@@ -23,8 +23,8 @@ from junitparser import JUnitXml
 
 from paddle_verify.engine import LABEL_SUITE, SUITE, DaemonUnreachable, Engine, connect, daemon_url, leftovers
 from paddle_verify.plugin.outcomes import EXIT_HOST
-from paddle_verify.report_merge import main as merge_main
-from paddle_verify.report_merge import with_engine
+from paddle_verify.report.merge import main as merge_main
+from paddle_verify.report.merge import with_engine
 
 from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, run_suite
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from junitparser import JUnitXml, Properties, TestCase, TestSuite
 
-from .plugin.outcomes import EXIT_HOST
-from .report import faults, render_html, several_engines, totals
+from ..plugin.outcomes import EXIT_HOST
+from .html import render_html
+from .rows import faults, several_engines, totals
 
 SUMMARY, JUNIT, HTML = "summary.json", "junit.xml", "report.html"
 
