@@ -197,9 +197,7 @@ class SecondEngine:
 
 
 @pytest.fixture(scope="module")
-def second_engine(
-    reference_images: dict[str, str], docker_client: docker.DockerClient
-) -> Generator[SecondEngine, None, None]:
+def second_engine(reference_images: dict[str, str]) -> Generator[SecondEngine, None, None]:
     """A second dockerd on this machine (its own data-root, exec-root, pidfile, socket; no bridge,
     no iptables) holding the cpu reference image; stopped and removed at the end, also on failure.
     Module-scoped (the copy of the image takes a minute): the test that stops it comes last."""
@@ -239,8 +237,10 @@ def second_engine(
                     pytest.fail(f"the second dockerd did not answer: {(root / 'dockerd.log').read_text()[-2000:]}")
                 time.sleep(0.2)  # the daemon's socket appears when it is ready; nothing to wait on but it
         client.close()
-        with contextlib.closing(connect(engine=engine, timeout=600)) as client:  # a load takes a while
-            image = docker_client.images.get(reference_images["cpu"])
+        # A save and a load take a while (minutes on a busy machine): clients with long timeouts.
+        local = connect(timeout=600)
+        with contextlib.closing(connect(engine=engine, timeout=600)) as client, contextlib.closing(local):
+            image = local.images.get(reference_images["cpu"])
             archive = root / "cpu.tar"  # docker save | docker load, through a file the SDK streams
             with archive.open("wb") as out:
                 for chunk in image.save(chunk_size=4 << 20, named=reference_images["cpu"]):
