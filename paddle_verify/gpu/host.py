@@ -11,16 +11,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
 import stat
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from .nvml import nvml_gpus
 
 NO_GPU = "no NVIDIA GPU on this host"
 LIB_PATTERNS = ("libcuda*", "libnvidia*")
@@ -116,7 +116,7 @@ def discover(root: Path = Path("/"), *, lib_dirs: Sequence[Path] = (), timeout: 
     source = None
     finders: list[tuple[str, Callable[[], list[Gpu]]]] = [
         ("nvidia-smi -L", lambda: _smi(root, timeout, looked)),
-        ("NVML", lambda: _nvml(libraries, timeout, looked, drivers)),
+        ("NVML", lambda: [Gpu(i, n, u) for i, n, u in nvml_gpus(libraries, timeout, looked, drivers)]),
         ("/proc/driver/nvidia/gpus", lambda: _proc(root, looked)),
         ("/dev/nvidiaN", lambda: [Gpu(index=int(p.name[6:])) for p in devices if GPU_NODE_RE.match(p.name)]),
     ]
@@ -184,52 +184,6 @@ def _smi(root: Path, timeout: float, looked: list[str]) -> list[Gpu]:
         return []
     looked.append(f"{exe} -L: {len(gpus)} GPU(s)")
     return gpus
-
-
-NVML_SCRIPT = r"""
-import ctypes, json, sys
-lib = ctypes.CDLL(sys.argv[1])
-out = {"init": lib.nvmlInit_v2(), "gpus": [], "driver": None}
-if out["init"] == 0:
-    buf = ctypes.create_string_buffer(96)
-    if lib.nvmlSystemGetDriverVersion(buf, 96) == 0:
-        out["driver"] = buf.value.decode()
-    n = ctypes.c_uint(0)
-    if lib.nvmlDeviceGetCount_v2(ctypes.byref(n)) == 0:
-        for i in range(n.value):
-            h = ctypes.c_void_p()
-            if lib.nvmlDeviceGetHandleByIndex_v2(i, ctypes.byref(h)) != 0:
-                continue
-            uuid, name = ctypes.create_string_buffer(96), ctypes.create_string_buffer(96)
-            lib.nvmlDeviceGetUUID(h, uuid, 96)
-            lib.nvmlDeviceGetName(h, name, 96)
-            out["gpus"].append({"index": i, "uuid": uuid.value.decode(), "name": name.value.decode()})
-    lib.nvmlShutdown()
-print(json.dumps(out))
-"""
-
-
-def _nvml(libraries: Sequence[Path], timeout: float, looked: list[str], drivers: list[str]) -> list[Gpu]:
-    lib = next((p for p in libraries if p.name == "libnvidia-ml.so.1"), None)
-    if lib is None:
-        looked.append("NVML: no libnvidia-ml.so.1 among the driver libraries")
-        return []
-    # In a child process: a broken driver may hang or crash whoever loads it.
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", NVML_SCRIPT, str(lib)], capture_output=True, text=True, timeout=timeout, check=False
-        )
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
-        looked.append(f"NVML ({lib}): {exc}")
-        return []
-    if data["init"] != 0 or not data["gpus"]:
-        looked.append(f"NVML ({lib}): nvmlInit {data['init']}, {len(data['gpus'])} GPU(s)")
-        return []
-    looked.append(f"NVML ({lib}): {len(data['gpus'])} GPU(s)")
-    if data["driver"]:
-        drivers.append(str(data["driver"]))
-    return [Gpu(index=g["index"], name=g["name"], uuid=g["uuid"]) for g in data["gpus"]]
 
 
 def _proc(root: Path, looked: list[str]) -> list[Gpu]:
