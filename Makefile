@@ -14,7 +14,7 @@ WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check test venv engine wheelhouse wheelhouse-gpu images cpu-images gpu-images \
+.PHONY: all check test venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
 	gpu-images-cuda-base base lint clean-images
 
 all: check
@@ -29,6 +29,10 @@ venv: $(BIN)/.installed
 
 engine:
 	bash scripts/ensure-docker.sh
+
+# The self-tests' registry, sshd and headless browser (Debian packages; installed, not started).
+tools:
+	bash scripts/ensure-tools.sh
 
 # A wheelhouse per flavour (images/wheelhouse.txt: cpu, images/wheelhouse-gpu.txt: gpu),
 # downloaded once (the .complete stamp; a changed list downloads it anew) in two parts,
@@ -110,7 +114,7 @@ check: venv images
 	$(BIN)/pytest checks/ --manifest variants/reference-gpu.toml --variant all --allow-no-gpu \
 		--report-dir reports/gpu $(PYTEST_ARGS)
 
-test: venv images
+test: venv tools images
 	$(BIN)/pytest tests/ --report-dir reports/selftest $(PYTEST_ARGS)
 
 lint: venv
