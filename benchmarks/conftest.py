@@ -8,8 +8,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from paddle_verify.bench import calibration
+from paddle_verify.bench.against import EXTRAS, measure_against
 from paddle_verify.bench.baremetal import default_cache
-from paddle_verify.bench.cpu import CpuSettings, measure_cpu
+from paddle_verify.bench.calibration import Calibration, from_comparisons, measure_calibration
+from paddle_verify.bench.cpu import CPU_WORKLOADS, CpuSettings, Planner, default_plan, measure_cpu
 from paddle_verify.bench.gpu import gpu_settings, measure_gpu
 from paddle_verify.bench.log import BenchLog, Comparison
 from paddle_verify.bench.netclient import PathSamples
@@ -54,18 +57,116 @@ def measured(gatherer: Gatherer, name: str, measure: Callable[[Variant], T]) -> 
     return lambda variant: gatherer.get(kind, variant)
 
 
+def cpu_settings(config: pytest.Config) -> CpuSettings:
+    """The CPU workloads of the selected tests only (``-k interp`` measures one), and the options."""
+    chosen = config.stash.get(WORKLOADS, set())
+    return CpuSettings(
+        rounds=config.getoption("--bench-rounds"),
+        threshold=config.getoption("--threshold") / 100,
+        cpus=config.getoption("--bench-cpus"),
+        workloads=tuple(w for w in CPU_WORKLOADS if w in chosen) if chosen else CPU_WORKLOADS,
+    )
+
+
+WORKLOADS = pytest.StashKey[set[str]]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Which CPU workloads the selected tests read (last: after ``-k`` and ``-m`` deselected)."""
+    chosen = config.stash.setdefault(WORKLOADS, set())
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        chosen.update(str(params[key]) for key in ("workload", "measure") if key in params)
+
+
+AA = Callable[[Variant], dict[str, dict[str, Comparison]]]
+
+
+@pytest.fixture(scope="session")
+def calibration_results(
+    docker_session: Session, gatherer: Gatherer, bench_log: BenchLog, pytestconfig: pytest.Config
+) -> Generator[AA, None, None]:
+    """``calibration_results(variant)``: with ``--calibrate``, each place against itself (measured
+    once); written to ``reports/calibration.json`` at the end. A skip without ``--calibrate``."""
+    settings, cache = cpu_settings(pytestconfig), _cache(pytestconfig)
+    done: dict[str, Calibration] = {}
+
+    def measure(variant: Variant) -> dict[str, dict[str, Comparison]]:
+        got = measure_calibration(docker_session, variant, bench_log, cache, settings)
+        done[variant.name] = from_comparisons(got)
+        return got
+
+    get = measured(gatherer, "bench-calibrate", measure)
+
+    def result(variant: Variant) -> dict[str, dict[str, Comparison]]:
+        if not pytestconfig.getoption("--calibrate"):
+            pytest.skip(f"{variant.name}: the A/A calibration runs with --calibrate")
+        return get(variant)
+
+    yield result
+    if done:
+        calibration.save(Path(bench_log.report_dir, "calibration.json"), done)
+
+
+@pytest.fixture(scope="session")
+def planner(pytestconfig: pytest.Config, calibration_results: AA) -> Callable[[Variant], Planner]:
+    """Each variant's way to choose its verdicts' pairs and threshold: from the calibration of
+    ``--calibrate`` (measured first) or of ``--calibration PATH``; else ``--bench-rounds``, ``--threshold``."""
+    given = pytestconfig.getoption("--calibration")
+    saved = calibration.load(Path(given)) if given else {}
+
+    def plan(variant: Variant) -> Planner:
+        if pytestconfig.getoption("--calibrate"):
+            return from_comparisons(calibration_results(variant)).plan
+        if variant.name in saved:
+            return saved[variant.name].plan
+        return default_plan
+
+    return plan
+
+
 @pytest.fixture(scope="session")
 def cpu_results(
-    docker_session: Session, gatherer: Gatherer, bench_log: BenchLog, pytestconfig: pytest.Config
+    docker_session: Session,
+    gatherer: Gatherer,
+    bench_log: BenchLog,
+    pytestconfig: pytest.Config,
+    planner: Callable[[Variant], Planner],
 ) -> Callable[[Variant], dict[str, Comparison]]:
     """``cpu_results(variant)``: the interleaved CPU comparison of each workload (measured once)."""
-    settings = CpuSettings(
-        rounds=pytestconfig.getoption("--bench-rounds"),
-        threshold=pytestconfig.getoption("--threshold") / 100,
-        cpus=pytestconfig.getoption("--bench-cpus"),
+    settings, cache = cpu_settings(pytestconfig), _cache(pytestconfig)
+    return measured(
+        gatherer, "bench-cpu", lambda v: measure_cpu(docker_session, v, bench_log, cache, settings, planner(v))
     )
-    cache = _cache(pytestconfig)
-    return measured(gatherer, "bench-cpu", lambda v: measure_cpu(docker_session, v, bench_log, cache, settings))
+
+
+@pytest.fixture(scope="session")
+def against_results(
+    docker_session: Session,
+    gatherer: Gatherer,
+    bench_log: BenchLog,
+    pytestconfig: pytest.Config,
+    planner: Callable[[Variant], Planner],
+) -> Callable[[Variant], dict[str, Comparison]]:
+    """``against_results(variant)``: the variant's image against ``--against``'s (measured once);
+    a skip for a variant without one."""
+    refs = dict(pytestconfig.getoption("--against"))
+    settings = cpu_settings(pytestconfig)
+    chosen = pytestconfig.stash.get(WORKLOADS, set())
+    extras = tuple(e for e in EXTRAS if e in chosen) if chosen & {*CPU_WORKLOADS, *EXTRAS} else EXTRAS
+    get = measured(
+        gatherer,
+        "bench-against",
+        lambda v: measure_against(docker_session, v, refs[v.name], bench_log, settings, planner(v), extras=extras),
+    )
+
+    def result(variant: Variant) -> dict[str, Comparison]:
+        if variant.name not in refs:
+            pytest.skip(f"{variant.name}: no --against {variant.name}=REF given")
+        return get(variant)
+
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -151,16 +252,20 @@ def _gate(variant: Variant, comp: Comparison) -> None:
     text = f"{variant.name}: {comp.group}: {comp.verdict.describe(comp.a_name, comp.b_name)}"
     ctx = comp.context
     why = ""
+    if "old" in ctx:
+        why = f"; new {ctx['new']} against old {ctx['old']}"
     if "differs" in ctx:
-        why = "; differs: " + (
-            ", ".join(f"{k} bare={ctx['bare_metal'][k]!r} container={ctx['container'][k]!r}" for k in ctx["differs"])
+        a, b = ctx["places"]
+        short = {"bare_metal": "bare", "container": "container"}
+        why += "; differs: " + (
+            ", ".join(f"{k} {short.get(a, a)}={ctx[a][k]!r} {short.get(b, b)}={ctx[b][k]!r}" for k in ctx["differs"])
             or "nothing"
         )
     elif "path" in ctx:
         why = f"; path: {ctx['path']}"
     if comp.verdict.outcome == "unstable":
         pytest.skip(f"UNSTABLE measurement, no verdict: {text}{why}")
-    assert comp.verdict.outcome == "pass", f"container slower than allowed: {text}{why}"
+    assert comp.verdict.outcome == "pass", f"{comp.b_name} slower than allowed: {text}{why}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

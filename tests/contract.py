@@ -103,6 +103,14 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_host_network_matches_bare_metal": (
         "selftest:test_benchmarks.py::test_slowed_container_agent_fails_the_host_network_gate",
     ),
+    "test_new_no_slower_than_old": ("selftest:test_benchmarks.py::test_against_an_image_slowed_by_ten_percent",),
+    # the A/A check: a test double of a biased method (synthetic pairs, one side 3% slower)
+    "test_a_place_against_itself_is_unbiased": (
+        "selftest:test_stats.py::test_a_biased_a_a_fails_the_calibration_check",
+    ),
+    "test_against_compute": (
+        "cannot:a measurement, not a gate: it replays the paired old/new timings into pytest-benchmark",
+    ),
     "test_gpu_overhead_within_threshold": (
         "cannot:needs a real GPU on both sides; the fake NVIDIA tree computes nothing, and a faked timing would "
         "test only the statistics (tests/test_stats.py does)",

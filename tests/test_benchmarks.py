@@ -5,6 +5,7 @@ One workload (the single-threaded interpreter loop) keeps these runs short.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,17 +16,17 @@ import pytest
 from paddle_verify.bench.network import SLOW_CONTAINER_AGENT
 from paddle_verify.engine import leftovers
 
-from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, run_suite
+from .conftest import REFERENCE, ROOT, ImageFactory, InnerRun, prerequisite, run_suite
 
 
 @pytest.fixture
 def run_bench(tmp_path: Path) -> Callable[..., InnerRun]:
     prerequisite(os.geteuid() == 0, "the bare-metal side chroots: needs root")
 
-    def run(*args: str) -> InnerRun:
+    def run(*args: str, target: Path = ROOT / "benchmarks" / "test_cpu.py") -> InnerRun:
         return run_suite(
             tmp_path, "--manifest", str(REFERENCE), "--variant", "cpu", "-k", "interp", "--bench-rounds", "60", *args,
-            target=ROOT / "benchmarks" / "test_cpu.py", timeout=300,
+            target=target, timeout=300,
         )  # fmt: skip
 
     return run
@@ -68,7 +69,7 @@ def test_slowed_container_agent_fails_the_host_network_gate(
     run = run_suite(
         tmp_path, "--manifest", str(REFERENCE), "--variant", "cpu", "-k", "host_network",
         target=ROOT / "benchmarks" / "test_network.py", timeout=300,
-        env={SLOW_CONTAINER_AGENT: "0.001"},
+        env={SLOW_CONTAINER_AGENT: "10"},
     )  # fmt: skip
     assert run.ret == 1, run.stdout[-3000:]
     gates = {k: m for k, m in run.messages().items() if k.startswith("test_host_network_matches_bare_metal[")}
@@ -78,3 +79,83 @@ def test_slowed_container_agent_fails_the_host_network_gate(
         assert f"container slower than allowed: cpu: net cpu {measure} host" in message, message
     assert run.summary is not None
     assert leftovers(docker_client, run.summary["notes"]["session"]) == []
+
+
+# The slowed image: a TEST DOUBLE (tests/doubles/slowed_by_ten_percent.py) baked into the reference
+# cpu image on purpose: every Python in it shares its CPU with a process busy 1 ms in 10.
+SLOWED = """FROM {base}
+COPY doubles/slowed_by_ten_percent.py /usr/local/lib/python3.11/dist-packages/
+RUN echo 'import slowed_by_ten_percent  # TEST DOUBLE: this image is slowed on purpose' \\
+    > /usr/local/lib/python3.11/dist-packages/zz-slowed-by-ten-percent.pth
+"""
+
+
+def test_against_an_image_slowed_by_ten_percent(
+    reference_images: dict[str, str], build_image: ImageFactory, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    """test_new_no_slower_than_old: the slowed image as the new release against the reference
+    fails with the ratio; the reference against itself passes."""
+    prerequisite(os.geteuid() == 0, "the benchmarks pin CPUs and chroot: needs root")
+    reference = reference_images["cpu"]
+    slowed = build_image("cpu-slowed-by-ten-percent", SLOWED.format(base=reference))
+    runs = {}
+    for name, new in (("slowed", slowed), ("itself", reference)):
+        (tmp_path / name).mkdir()
+        runs[name] = run_suite(
+            tmp_path / name, "--manifest", str(REFERENCE), "--image", f"cpu={new}", "--against", f"cpu={reference}",
+            "-k", "interp or import", target=ROOT / "benchmarks" / "test_against.py", timeout=300,
+        )  # fmt: skip
+    bad = runs["slowed"]
+    assert bad.ret == 1, bad.stdout[-3000:]
+    message = bad.messages()["test_new_no_slower_than_old[cpu-interp]"]
+    assert "new slower than allowed: cpu: against cpu interp: new/old = 1.0" in message or (
+        "new slower than allowed: cpu: against cpu interp: new/old = 1.1" in message
+    ), message
+    assert f"new {slowed} against old {reference}" in message, message
+    good = runs["itself"]
+    outcomes = good.outcomes()
+    assert outcomes["test_new_no_slower_than_old[cpu-interp]"] == "passed", good.stdout[-3000:]
+    assert good.bench is not None
+    interp = next(c for c in good.bench["comparisons"] if c["group"] == "against cpu interp")
+    assert 0.97 < interp["verdict"]["ratio"] < 1.03, interp["verdict"]
+    imports = next(c for c in good.bench["comparisons"] if c["group"] == "against cpu import")
+    assert len(imports["a"]) == len(imports["b"]) >= 5, imports
+    for run in runs.values():
+        assert run.summary is not None
+        assert leftovers(docker_client, run.summary["notes"]["session"]) == []
+
+
+def test_history_compare_trips_on_a_quota(reference_images: dict[str, str], run_bench: Callable[..., InnerRun]) -> None:
+    """What pytest-benchmark saves is the time per round with the stalls of sustained load: a run
+    under a quota, compared with a clean saved one, trips --benchmark-compare-fail as the gate does."""
+    clean = run_bench("--benchmark-save", "clean", "--benchmark-storage", "file://history")
+    assert clean.outcomes()["test_cpu_compute[cpu-container-interp]"] == "passed", clean.stdout[-3000:]
+    quota = run_bench(
+        "--bench-cpus", "0.8", "--benchmark-storage", "file://history",
+        "--benchmark-compare", "0001", "--benchmark-compare-fail", "median:10%",
+    )  # fmt: skip
+    assert quota.ret != 0, quota.stdout[-3000:]
+    regressed = quota.stdout[quota.stdout.index("Performance has regressed:") :][:1000]
+    assert "test_cpu_compute[cpu-container-interp]" in regressed, regressed
+    assert "test_cpu_compute[cpu-bare-metal-interp]" not in regressed, regressed
+
+
+def test_calibrate_measures_each_place_against_itself(
+    reference_images: dict[str, str], run_bench: Callable[..., InnerRun]
+) -> None:
+    """--calibrate: bare metal against itself and the container against itself, each near 1.0
+    (test_a_place_against_itself_is_unbiased); the gate's verdict says what it chose from them."""
+    run = run_bench("--calibrate", target=ROOT / "benchmarks")
+    assert run.bench is not None, run.stdout[-3000:]
+    groups = {c["group"]: c for c in run.bench["comparisons"]}
+    for place in ("bare-metal", "container"):
+        aa = groups[f"calibrate {place} cpu interp"]["verdict"]
+        assert 0.95 < aa["ratio"] < 1.05, aa
+    outcomes = run.outcomes()
+    for place in ("bare-metal", "container"):
+        assert outcomes[f"test_a_place_against_itself_is_unbiased[cpu-{place}-interp]"] == "passed", run.stdout[-3000:]
+    calibration = json.loads((run.path / "reports" / "calibration.json").read_text())
+    assert set(calibration["cpu"]["measured"]) == {"interp"}, calibration
+    gate = groups["cpu cpu interp"]["verdict"]["describe"]
+    assert "[calibrated " in gate, gate
+    assert " pairs, threshold " in gate, gate

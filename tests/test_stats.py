@@ -7,6 +7,8 @@ import random
 import pytest
 
 from paddle_verify.bench import svgplot
+from paddle_verify.bench.calibration import Calibration, biased
+from paddle_verify.bench.cpu import CpuSettings
 from paddle_verify.bench.stats import percentile, spread, verdict
 
 
@@ -108,3 +110,26 @@ def test_network_ranking_ties_what_noise_would_reorder() -> None:
         "latency": [["loopback", "bridge", "host"], ["published"]],
         "throughput": [["loopback", "host"], ["bridge"], ["published"]],
     }
+
+
+def test_a_biased_a_a_fails_the_calibration_check() -> None:
+    """A TEST DOUBLE of a biased method: one side 3% slower where both are the same place.
+    test_a_place_against_itself_is_unbiased fails on it (calibration.biased), not on a fair one."""
+    a, b = drifting_pairs(60, 1.03, seed=5)
+    assert biased(verdict(a, b))
+    a, b = drifting_pairs(60, 1.0, seed=6)
+    assert not biased(verdict(a, b))
+
+
+def test_a_calibration_chooses_pairs_and_threshold() -> None:
+    cal = Calibration({"interp": {"bias": 0.002, "spread": 0.02}, "train": {"bias": 0.03, "spread": 0.08}})
+    s = CpuSettings(rounds=25, threshold=0.03)
+    quiet = cal.plan("interp", s)
+    assert quiet.threshold == 0.03, quiet
+    assert 10 <= quiet.rounds <= 20, quiet  # (2 * 2.46 * 0.02 / 0.03)^2 = 11
+    assert "A/A bias +0.2%, spread 2.0% -> " in quiet.note
+    noisy = cal.plan("train", s)
+    assert noisy.rounds == 150, noisy  # capped
+    assert noisy.threshold > 0.03, noisy  # and the threshold raised
+    assert "raised from 3.0%: the method resolves no less here" in noisy.note
+    assert cal.plan("matmul", s).note == ""  # not calibrated: --bench-rounds and --threshold

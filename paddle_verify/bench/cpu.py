@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docker.models.containers import Container
+
 from ..engine import Session, cid, require_image
 from ..manifest import Variant
 from .agents import Agent, AgentError, agent_env, start_container_agent
@@ -23,11 +25,11 @@ KEEP_ALIVE: dict[str, Any] = {"entrypoint": ["sleep"], "command": ["infinity"]}
 
 @dataclass
 class CpuSettings:
-    rounds: int = 120  # interleaved pairs of short rounds (fewer, longer ones for noisy workloads)
+    rounds: int = 40  # interleaved pairs of short rounds (fewer, longer ones for noisy workloads)
     round_seconds: float = 0.03
-    blocks: int = 3  # sustained blocks per side
-    block_seconds: float = 1.0
-    block_warm: float = 0.15  # untimed start of each block: more than one CFS period (100 ms)
+    blocks: int = 4  # sustained blocks per side, paired A B, B A, ...
+    block_seconds: float = 0.6
+    block_warm: float = 0.12  # untimed start of each block: more than one CFS period (100 ms)
     threshold: float = 0.05
     cpus: float | None = None  # a CPU quota on the container (diagnosis, self-tests)
     timeout: float = 120.0
@@ -35,18 +37,36 @@ class CpuSettings:
     pin_cpu: int = field(default_factory=lambda: max(os.sched_getaffinity(0)))
 
 
-def explain(bare: dict[str, Any], cont: dict[str, Any]) -> dict[str, Any]:
-    """The context of both places, and the keys where they differ (what may explain a gap)."""
+def explain(
+    a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("bare_metal", "container")
+) -> dict[str, Any]:
+    """The context of both places (under ``names``), and the keys where they differ (what may
+    explain a gap)."""
     keys = ("seccomp", "speculation_store_bypass", "no_new_privs", "cpu_max", "cpuset", "cpus_allowed", "python")
     return {
-        "bare_metal": {k: bare.get(k) for k in keys},
-        "container": {k: cont.get(k) for k in keys},
-        "differs": sorted(k for k in keys if bare.get(k) != cont.get(k)),
+        names[0]: {k: a.get(k) for k in keys},
+        names[1]: {k: b.get(k) for k in keys},
+        "places": list(names),
+        "differs": sorted(k for k in keys if a.get(k) != b.get(k)),
     }
 
 
+def pinned_container(
+    session: Session, image: str, variant: Variant, settings: CpuSettings, purpose: str, quota: bool = True
+) -> Container:
+    """A started keep-alive container on the benchmark's CPU (under ``--bench-cpus`` when ``quota``)."""
+    limits: dict[str, Any] = {"cpuset_cpus": str(settings.pin_cpu)}
+    if quota and settings.cpus:
+        limits["nano_cpus"] = int(settings.cpus * 1e9)
+    container = session.create_container(
+        image, variant=variant.name, purpose=purpose, network_mode="none", **KEEP_ALIVE, **limits
+    )
+    session.start_container(container, variant=variant.name)
+    return container
+
+
 def measure_cpu(
-    session: Session, variant: Variant, log: BenchLog, cache: Path, settings: CpuSettings
+    session: Session, variant: Variant, log: BenchLog, cache: Path, settings: CpuSettings, plan: Planner | None = None
 ) -> dict[str, Comparison]:
     """Interleaved bare-metal/container rounds of each CPU workload for one variant."""
     image = variant.image
@@ -54,30 +74,40 @@ def measure_cpu(
     bare: BareMetal = bare_metal(session, image, cache, variant=variant.name)
     env = agent_env(dict(variant.runtime.env))
     # Both sides on the same CPU: this machine's CPUs differ in speed from moment to moment.
-    cpu = str(settings.pin_cpu)
-    limits: dict[str, Any] = {"cpuset_cpus": cpu}
-    if settings.cpus:
-        limits["nano_cpus"] = int(settings.cpus * 1e9)
-    container = session.create_container(
-        image, variant=variant.name, purpose="bench-cpu", network_mode="none", **KEEP_ALIVE, **limits
-    )
-    session.start_container(container, variant=variant.name)
+    container = pinned_container(session, image, variant, settings, "bench-cpu")
     agents: list[Agent] = []
     results: dict[str, Comparison] = {}
     try:
-        a_agent = start_bare_agent(bare, variant.python, "agent.py", [], env, cpu=cpu)
+        a_agent = start_bare_agent(bare, variant.python, "agent.py", [], env, cpu=str(settings.pin_cpu))
         agents.append(a_agent)
         b_agent = start_container_agent(session, container, variant.python, "agent.py", [], env)
         agents.append(b_agent)
         ctx = explain(a_agent.request({"op": "context"}, 30), b_agent.request({"op": "context"}, 30))
         ctx["bare_metal_mode"] = bare.note
         ctx["container_limits"] = {"cpus": settings.cpus} if settings.cpus else "none"
-        results = compare("cpu", variant, a_agent, b_agent, ctx, settings, log)
+        results = compare("cpu", variant, a_agent, b_agent, ctx, settings, log, plan=plan or default_plan)
     finally:
         for agent in agents:
             agent.close()
         session.remove(cid(container))
     return results
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one workload's verdict uses: the pairs of rounds, the threshold, and why (a calibration)."""
+
+    rounds: int
+    threshold: float
+    note: str = ""
+
+
+Planner = Callable[[str, CpuSettings], Plan]
+
+
+def default_plan(workload: str, s: CpuSettings) -> Plan:
+    """Without a calibration: ``--bench-rounds`` pairs (fewer, longer ones for noisy workloads)."""
+    return Plan(max(10, s.rounds // ROUND_SCALE.get(workload, 1)), s.threshold)
 
 
 def compare(
@@ -89,53 +119,69 @@ def compare(
     settings: CpuSettings,
     log: BenchLog,
     annotate: Callable[[str, Comparison], None] | None = None,
+    names: tuple[str, str] = ("bare metal", "container"),
+    plan: Planner = default_plan,
+    group: str | None = None,
 ) -> dict[str, Comparison]:
-    """Each workload of ``settings`` in both places, interleaved, with its verdict."""
+    """Each workload of ``settings`` in both places, interleaved, with its verdict.
+
+    ``names``: what A and B are (bare metal and container; the old and the new image; a place
+    and itself); ``plan``: the rounds and threshold of each workload's verdict."""
     results: dict[str, Comparison] = {}
     for workload in settings.workloads:
+        chosen = plan(workload, settings)
         comp = log.add(
             Comparison(
-                group=f"{kind} {variant.name} {workload}", variant=variant.name, kind=kind,
-                unit="seconds per round", a_name="bare metal", b_name="container", context=ctx,
+                group=f"{group or kind} {variant.name} {workload}", variant=variant.name, kind=kind,
+                unit="seconds per round", a_name=names[0], b_name=names[1], context=ctx,
             )
         )  # fmt: skip
         results[workload] = comp
         try:
-            _interleave(a, b, workload, comp, settings)
+            _interleave(a, b, workload, comp, settings, chosen.rounds)
         except AgentError as exc:
             comp.error = str(exc)
             continue
         if annotate is not None:
             annotate(workload, comp)
         comp.verdict = verdict(
-            comp.a, comp.b, threshold=settings.threshold, stalls_a=comp.stalls_a, stalls_b=comp.stalls_b
-        )
+            comp.a, comp.b, threshold=chosen.threshold, stalls_a=comp.stalls_a, stalls_b=comp.stalls_b,
+            note=chosen.note,
+        )  # fmt: skip
     return results
 
 
-def _interleave(a: Agent, b: Agent, workload: str, comp: Comparison, s: CpuSettings) -> None:
+def _round(agent: Agent, workload: str, n: int, s: CpuSettings) -> float:
+    return float(agent.request({"op": "round", "workload": workload, "n": n}, s.timeout)["seconds"])
+
+
+def _interleave(a: Agent, b: Agent, workload: str, comp: Comparison, s: CpuSettings, rounds: int) -> None:
+    """Both sides get the same history (prepare, the calibration's rounds, a warm-up round), then
+    ``rounds`` pairs A B, B A, ..., then the sustained blocks, paired the same way."""
     for agent in (a, b):
         agent.request({"op": "prepare", "workload": workload}, s.timeout)
-    # A training step allocates and frees much; its rounds are noisier, so longer and fewer.
-    scale = ROUND_SCALE.get(workload, 1)
-    target, rounds = s.round_seconds * scale, max(10, s.rounds // scale)
-    # Calibrate on bare metal: units per round so that a round lasts about `target`.
+    # A training step allocates and frees much; its rounds are noisier, so longer.
+    target = s.round_seconds * ROUND_SCALE.get(workload, 1)
+    # Units per round so that a round lasts about `target`, timed on A; B runs the same rounds,
+    # untimed: a side that ran more (its allocator's pools grown, its caches warm) is not another place.
     n = 1
     for _ in range(8):
-        took = float(a.request({"op": "round", "workload": workload, "n": n}, s.timeout)["seconds"])
+        took = _round(a, workload, n, s)
+        _round(b, workload, n, s)
         if took >= target / 4:
             n = max(1, round(n * target / took))
             break
         n *= 4
-    comp.context = {**comp.context, "units_per_round": n}
+    comp.context = {**comp.context, "units_per_round": n, "pairs": rounds}
     for agent in (a, b):  # one warm-up round each, not counted
-        agent.request({"op": "round", "workload": workload, "n": n}, s.timeout)
+        _round(agent, workload, n, s)
     for i in range(rounds):
         order = ((a, comp.a), (b, comp.b)) if i % 2 == 0 else ((b, comp.b), (a, comp.a))  # A B, B A, ...
         for agent, samples in order:
-            samples.append(float(agent.request({"op": "round", "workload": workload, "n": n}, s.timeout)["seconds"]))
+            samples.append(_round(agent, workload, n, s))
     sustain = {"op": "sustain", "workload": workload, "n": n, "seconds": s.block_seconds, "warm": s.block_warm}
-    for _ in range(s.blocks):
-        for agent, blocks in ((a, comp.stalls_a), (b, comp.stalls_b)):
+    for i in range(s.blocks):
+        sides = ((a, comp.stalls_a), (b, comp.stalls_b))
+        for agent, blocks in sides if i % 2 == 0 else sides[::-1]:
             got = agent.request(sustain, s.timeout)
             blocks.append((float(got["wall"]), float(got["cpu"])))

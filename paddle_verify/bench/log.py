@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import svgplot
-from .stats import Verdict, spread
+from .stats import Verdict, spread, stall_factor
 
 
 @dataclass
@@ -32,6 +32,18 @@ class Comparison:
     gated: bool = True
     context: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+
+    def effective(self, side: str) -> list[float]:
+        """Side ``a``'s or ``b``'s rounds, each times that side's stall factor (wall over CPU time
+        of its sustained blocks): the time per round of work with the stalls of sustained load
+        included. What pytest-benchmark keeps, so that its history sees a quota as the gate does."""
+        factor = self.stall(side)
+        return [r * factor for r in (self.a if side == "a" else self.b)]
+
+    def stall(self, side: str) -> float:
+        """Side ``a``'s or ``b``'s stall factor (1.0 without sustained blocks)."""
+        blocks = self.stalls_a if side == "a" else self.stalls_b
+        return stall_factor(*zip(*blocks, strict=True)) if blocks else 1.0
 
     def summary(self) -> dict[str, Any]:
         out = asdict(self)

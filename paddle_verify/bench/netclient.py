@@ -88,11 +88,15 @@ def bulk(address: tuple[str, int], seconds: float, timeout: float = 10) -> float
 
 
 def measure(paths: list[PathSamples], *, rounds: int, messages: int, bulk_seconds: float) -> None:
-    """Interleave the paths round after round (rotating the order), filling each one's samples."""
+    """Round after round, every path; the first two (the gated pair: bare metal and ``--net=host``)
+    back to back, in turn A B, B A, ..., so that each pair of samples shares the machine's state;
+    the others after them, their order turning too."""
     import statistics
 
+    gated, others = paths[:2], paths[2:]
     for r in range(rounds):
-        order = paths[r % len(paths) :] + paths[: r % len(paths)]
+        turn = r % len(others) if others else 0
+        order = (gated if r % 2 == 0 else gated[::-1]) + others[turn:] + others[:turn]
         for path in order:
             rtts = request_response(path.address, messages)
             path.rtts.extend(rtts)

@@ -22,7 +22,7 @@ from .baremetal import bare_metal, start_bare_agent
 from .log import BenchLog, Comparison
 from .stats import verdict
 
-SLOW_CONTAINER_AGENT = "PADDLE_VERIFY_TEST_SLOW_CONTAINER_AGENT_S"  # a test seam: see measure_network
+SLOW_CONTAINER_AGENT = "PADDLE_VERIFY_TEST_SLOW_CONTAINER_AGENT_PERCENT"  # a test seam: see measure_network
 
 
 @dataclass
@@ -49,9 +49,9 @@ def measure_network(
     bare = bare_metal(session, image, cache, variant=variant.name)
     source = inimage.source("netagent.py")
     env = agent_env(dict(variant.runtime.env))
-    # TEST SEAM (self-tests only): slow the container-side agents by a known delay per message.
+    # TEST SEAM (self-tests only): slow the container-side agents by a known percentage.
     slow = os.environ.get(SLOW_CONTAINER_AGENT)
-    container_env = {**env, "PADDLE_VERIFY_TEST_DELAY_S": slow} if slow else env
+    container_env = {**env, "PADDLE_VERIFY_TEST_SLOW_FACTOR": str(float(slow) / 100)} if slow else env
     paths: list[netclient.PathSamples] = []
     local = None
     try:

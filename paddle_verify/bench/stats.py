@@ -13,13 +13,18 @@ machine no single measurement gets both right:
    busier cpuset shows here, and only here: a process that runs in short bursts
    never exhausts its quota. Speed noise cancels, as it slows wall and CPU time alike.
 
+The blocks are paired too (A B, B A, ...): the stall ratio is that of the pooled
+blocks, and its interval resamples whole pairs, so that a machine busier for one
+pair is busier for both of its blocks.
+
 The ratio container/bare metal is speed ratio x stall ratio; its 95% interval
 comes from a bootstrap over the pairs and the blocks. The gate fails when the
 container is slower by more than the threshold and the interval excludes it
-(the interval already carries the noise). Otherwise, a measurement whose pair
-ratios' robust spread (IQR/1.349 over the median, so that the machine's
-occasional long stalls do not count) exceeds 10% is *unstable*: neither a pass
-nor a fail. Else it passes.
+(the interval already carries the noise); it passes when the interval's top is
+within the threshold (shown no slower than allowed), or when the pair ratios'
+robust spread (IQR/1.349 over the median, so that the machine's occasional long
+stalls do not count) is under 10%. Otherwise it is *unstable*: neither a pass
+nor a fail.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ class Verdict:
     spread: float
     speed_ratio: float
     stall_ratio: float
+    note: str = ""  # how the threshold and the rounds were chosen (a calibration), if they were
 
     @property
     def half_width(self) -> float:
@@ -87,7 +93,15 @@ class Verdict:
             f"{b_name}/{a_name} = {self.ratio:.3f} (95% CI {self.low:.3f}-{self.high:.3f}; "
             f"{'slower' if slower >= 0 else 'faster'} by {abs(slower):.1f}%, threshold {self.threshold * 100:.0f}%; "
             f"speed {self.speed_ratio:.3f} x stalls {self.stall_ratio:.3f}; spread {self.spread * 100:.1f}%)"
+            + (f" [{self.note}]" if self.note else "")
         )
+
+
+def stall_ratio(stalls_a: Sequence[tuple[float, float]], stalls_b: Sequence[tuple[float, float]]) -> float:
+    """B's stall factor over A's (1.0 when either side has no blocks)."""
+    if not (stalls_a and stalls_b):
+        return 1.0
+    return stall_factor(*zip(*stalls_b, strict=True)) / stall_factor(*zip(*stalls_a, strict=True))
 
 
 def verdict(
@@ -99,34 +113,39 @@ def verdict(
     stalls_b: Sequence[tuple[float, float]] = (),
     seed: int = 0,
     confidence: float = 0.95,
+    note: str = "",
 ) -> Verdict:
     """Fail when B is slower than A by more than ``threshold`` and the interval excludes it.
 
     ``a``/``b``: interleaved round durations (or any measure where bigger is
-    worse). ``stalls_a``/``stalls_b``: (wall, cpu) of sustained blocks, if measured.
+    worse). ``stalls_a``/``stalls_b``: (wall, cpu) of sustained blocks, if measured;
+    the same number on both sides: block i of A and of B are a pair, resampled together.
     """
     ratios = pair_ratios(a, b)
     speed = statistics.median(ratios)
-    stall = 1.0
-    if stalls_a and stalls_b:
-        stall = stall_factor(*zip(*stalls_b, strict=True)) / stall_factor(*zip(*stalls_a, strict=True))
+    stall = stall_ratio(stalls_a, stalls_b)
+    paired = len(stalls_a) == len(stalls_b)
     rng = random.Random(seed)
     n = len(ratios)
     boot = []
     for _ in range(BOOTSTRAP):
         s = statistics.median(ratios[rng.randrange(n)] for _ in range(n))
         if stalls_a and stalls_b:
-            sa = [stalls_a[rng.randrange(len(stalls_a))] for _ in stalls_a]
-            sb = [stalls_b[rng.randrange(len(stalls_b))] for _ in stalls_b]
-            s *= stall_factor(*zip(*sb, strict=True)) / stall_factor(*zip(*sa, strict=True))
+            if paired:
+                picks = [rng.randrange(len(stalls_a)) for _ in stalls_a]
+                sa, sb = [stalls_a[i] for i in picks], [stalls_b[i] for i in picks]
+            else:
+                sa = [stalls_a[rng.randrange(len(stalls_a))] for _ in stalls_a]
+                sb = [stalls_b[rng.randrange(len(stalls_b))] for _ in stalls_b]
+            s *= stall_ratio(sa, sb)
         boot.append(s)
     tail = (1 - confidence) / 2 * 100
     ratio, low, high = speed * stall, percentile(boot, tail), percentile(boot, 100 - tail)
     sp = spread(ratios)
     if ratio > 1 + threshold and low > 1 + threshold:
         outcome = "fail"  # the interval, which already carries the noise, excludes the threshold
-    elif sp > UNSTABLE_SPREAD:
-        outcome = "unstable"  # no fail shown, and too noisy to call it a pass
+    elif high <= 1 + threshold or sp <= UNSTABLE_SPREAD:
+        outcome = "pass"  # shown within the threshold, or measured steadily enough to say so
     else:
-        outcome = "pass"
-    return Verdict(outcome, ratio, low, high, threshold, sp, speed, stall)
+        outcome = "unstable"  # no fail shown, and too noisy to call it a pass
+    return Verdict(outcome, ratio, low, high, threshold, sp, speed, stall, note)

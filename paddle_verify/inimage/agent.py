@@ -5,11 +5,14 @@
 #   {"op": "prepare", "workload": W}       -> imports and warms up W (not timed)
 #   {"op": "round", "workload": W, "n": N} -> {"seconds": S}: N units of W, timed here
 #   {"op": "sustain", "workload": W, "n": N, "seconds": T, "warm": U} -> {"wall": ..., "cpu": ...}
+#   {"op": "import", "module": M}          -> {"import": S, "process": P}: a fresh Python here, the
+#                                             seconds of its `import M` and of the whole process
 # Only the workload is timed: not the process start, not the exec, not the pipe.
 import gc
 import glob
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -203,6 +206,19 @@ def main():
                 while time.perf_counter() - wall0 < seconds:
                     fn(n)
                 reply = {"wall": time.perf_counter() - wall0, "cpu": time.process_time() - cpu0}
+            elif op == "import":
+                module = str(req["module"])
+                if not module.replace(".", "").replace("_", "").isalnum():
+                    raise ValueError("not a module name: %r" % module)
+                code = "import time; t = time.perf_counter(); import %s; print(time.perf_counter() - t)" % module
+                start = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300
+                )
+                process = time.perf_counter() - start
+                if done.returncode != 0:
+                    raise RuntimeError("import %s: %s" % (module, done.stderr.decode(errors="replace")[-300:]))
+                reply = {"import": float(done.stdout), "process": process}
             elif op == "quit":
                 break
             else:

@@ -12,9 +12,18 @@ import threading
 import time
 
 MSG = 64
-# TEST SEAM: a known delay (seconds) before each echo and after each bulk read, set only by the
-# self-tests (through PADDLE_VERIFY_TEST_SLOW_CONTAINER_AGENT_S on the host) to slow this agent.
-DELAY = float(os.environ.get("PADDLE_VERIFY_TEST_DELAY_S") or 0)
+# TEST SEAM: slow this agent by a known fraction, set only by the self-tests (through
+# PADDLE_VERIFY_TEST_SLOW_CONTAINER_AGENT_PERCENT on the host): before each echo it waits that
+# fraction of the last exchange's round trip, and before a bulk transfer's count that fraction of
+# the transfer (which the client times up to the count).
+SLOW = float(os.environ.get("PADDLE_VERIFY_TEST_SLOW_FACTOR") or 0)
+
+
+def hold(seconds):
+    """Busy for ``seconds`` (a sleep this short would last far longer)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def recv_exact(conn, n):
@@ -32,22 +41,25 @@ def serve(conn):
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         mode = conn.recv(1)
         if mode == b"E":
+            sent = None
             while True:
                 msg = recv_exact(conn, MSG)
                 if msg is None:
                     break
-                if DELAY:
-                    time.sleep(DELAY)
+                if SLOW and sent is not None:
+                    hold(SLOW * (time.perf_counter() - sent))  # the exchange's round trip, as seen here
                 conn.sendall(msg)
+                sent = time.perf_counter()
         elif mode == b"S":
             total = 0
+            start = time.perf_counter()
             while True:
                 part = conn.recv(1 << 20)
                 if not part:
                     break
                 total += len(part)
-                if DELAY:
-                    time.sleep(DELAY)
+            if SLOW:
+                time.sleep(SLOW * (time.perf_counter() - start))
             conn.sendall(struct.pack(">Q", total))
     finally:
         conn.close()

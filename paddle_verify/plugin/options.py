@@ -104,6 +104,29 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="benchmarks: where images are exported for the bare-metal side (default: ~/.cache/paddle-verify/rootfs)",
     )
     group.addoption(
+        "--against",
+        action="append",
+        type=parsers.image,
+        default=[],
+        metavar="VARIANT=REF",
+        help="benchmarks: run VARIANT's image against image REF (the last release's), paired, and gate new/old "
+        "by --threshold (repeatable)",
+    )
+    group.addoption(
+        "--calibrate",
+        action="store_true",
+        default=False,
+        help="benchmarks: first measure the method's own bias and noise (each place against itself), choose each "
+        "verdict's pairs and threshold from them, and write reports/calibration.json",
+    )
+    group.addoption(
+        "--calibration",
+        type=parsers.existing_file,
+        default=None,
+        metavar="PATH",
+        help="benchmarks: choose each verdict's pairs and threshold from this calibration.json (of --calibrate)",
+    )
+    group.addoption(
         "--release",
         action="store_true",
         default=False,

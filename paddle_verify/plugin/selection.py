@@ -64,6 +64,9 @@ def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
         if name not in manifest.variants:
             raise pytest.UsageError(f"--image {name}={ref}: unknown variant {name!r} (valid: {valid})")
         images[name] = ref
+    for name, ref in config.getoption("--against", default=[]):
+        if name not in manifest.variants:
+            raise pytest.UsageError(f"--against {name}={ref}: unknown variant {name!r} (valid: {valid})")
     if not names:
         names = list(images) or ["all"]
     unknown = [n for n in names if n != "all" and n not in manifest.variants]
