@@ -1,15 +1,35 @@
-"""``report.html``: what a release engineer reads: the checks by variant (and engine), the
-engines' fingerprints and totals, the failures with their fault, the diff since a baseline."""
+"""``report.html``: what a release engineer reads: the verdict, the engines (URL, totals,
+fingerprint), the grid of checks by variant (``variant@engine`` with several engines) with the
+totals of each column, the failures (by column, under their engine's fingerprint, each with its
+message), the diff since a baseline (html_baseline), and links to the run's benchmark plots.
+
+Everything from the run (names, messages, URLs, paths) is escaped: a message is text, never markup.
+"""
 
 from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import quote
 
 from ..engine.fingerprint import describe
+from .html_baseline import baseline_html
 from .rows import column, several_engines
 
-NO_FAILURES = '<tr><td colspan="6">none</td></tr>'
+esc = html.escape
+OUTCOMES = ("error", "failed", "skipped", "passed")  # worst first
+SHOWN = ("error", "failed", "passed", "skipped")  # in totals: the failures first, then the most
+EXIT_MEANING = {
+    1: "checks failed",
+    2: "stopped before the end",
+    4: "a usage error",
+    7: "the Docker daemon was unreachable",
+    8: "every failure is the host's, not the image's",
+}
+FAULT_NOTE = (
+    "the image's: a check's verdict on the image; the host's: the daemon, memory, GPU, disk or engine; "
+    "the suite's: an internal error"
+)
 
 
 def engine_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -21,106 +41,167 @@ def engine_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
-def _fingerprint_text(note: dict[str, Any]) -> str:
+def fingerprint_text(note: dict[str, Any]) -> str:
+    """An engine's fingerprint in one line, or why there is none."""
     if note.get("lost"):
         return f"unreachable: {note['lost']}"
-    return describe(note["fingerprint"]) if note.get("fingerprint") else "unknown"
+    try:
+        return describe(note["fingerprint"]) if note.get("fingerprint") else "unknown"
+    except KeyError as exc:  # a report of another version of the suite (a merged shard)
+        return f"incomplete (no {exc})"
 
 
-def _baseline_html(summary: dict[str, Any]) -> str:
-    """What changed since ``--baseline``, per variant: packages, build lines, size, timings."""
-    since = summary.get("notes", {}).get("baseline")
-    if not since:
-        return ""
-    esc = html.escape
-
-    def packages(diff: dict[str, Any] | None) -> str:
-        if diff is None:
-            return "?"
-        added = ", ".join(f"+{n} {v}" for n, v in diff["added"].items())
-        removed = ", ".join(f"-{n} {v}" for n, v in diff["removed"].items())
-        changed = ", ".join(f"{n} {a} -> {b}" for n, (a, b) in diff["changed"].items())
-        return esc("; ".join(p for p in (added, removed, changed) if p) or "no change")
-
-    def timings(diff: dict[str, Any]) -> str:
-        shown = [f"{k}: {a} -> {b}" for k, (a, b) in diff["timings"].items()]
-        return esc("; ".join(shown))
-
-    rows = "".join(
-        f"<tr><th>{esc(v)}</th><td>{packages(d['python'])}</td><td>{packages(d['debian'])}</td>"
-        f"<td>{esc(', '.join(f'{k}: {a} -> {b}' for k, (a, b) in d['build'].items()) or 'no change')}</td>"
-        f"<td>{esc(str(d['size'][0]))} -> {esc(str(d['size'][1]))} ({esc(str(d['growth_percent']))}%)</td>"
-        f"<td>{timings(d)}</td></tr>"
-        for v, d in since["variants"].items()
-    )
-    return (
-        f'<h2>Since the baseline {esc(since["path"])}</h2>\n<table id="baseline"><tr><th>variant</th>'
-        "<th>Python packages</th><th>Debian packages</th><th>build lines</th><th>size (bytes)</th>"
-        f"<th>timings (s)</th></tr>{rows}</table>\n"
-    )
+def counts_html(counts: dict[str, int]) -> str:
+    """``2 failed, 19 passed, 1 skipped``, each outcome in its colour."""
+    parts = [f'<span class="n {o}">{counts[o]} {o}</span>' for o in SHOWN if counts.get(o)]
+    parts += [f'<span class="n">{n} {esc(o)}</span>' for o, n in sorted(counts.items()) if o not in SHOWN]
+    return ", ".join(parts) or "no checks"
 
 
-def render_html(summary: dict[str, Any]) -> str:
-    esc = html.escape
-    rows = summary["results"]
-    several = several_engines(rows)
+def worst(results: list[dict[str, Any]]) -> str:
+    return next((o for o in OUTCOMES if any(x["outcome"] == o for x in results)), "passed")
+
+
+def _failures(rows: list[dict[str, Any]], several: bool, fingerprints: dict[str, str]) -> tuple[str, dict[int, str]]:
+    """The failures table's rows: by column, each column's under a row with its engine's fingerprint
+    (what a failure of the host depends on), then by check; and each failed row's anchor (by ``id``)."""
+    failed = [r for r in rows if r["outcome"] in ("failed", "error")]
+    failed.sort(key=lambda r: (column(r, several), r["check"], r["nodeid"]))
+    anchors: dict[int, str] = {}
+    out: list[str] = []
+    last = None
+    for r in failed:
+        col, engine, fault = column(r, several), r.get("engine") or "-", str(r.get("fault") or "-")
+        if col != last:
+            out.append(
+                f'<tr class="group"><th colspan="5">{esc(col)} on engine {esc(engine)}: '
+                f'<span class="fp">{esc(fingerprints.get(engine, "unknown"))}</span></th></tr>'
+            )
+            last = col
+        anchors[id(r)] = anchor = f"failure-{len(anchors) + 1}"
+        out.append(
+            f'<tr id="{anchor}"><td class="col">{esc(col)}</td><td>{esc(r["check"])}</td>'
+            f'<td class="{esc(r["outcome"])}">{esc(r["outcome"])}</td><td class="fault-{esc(fault)}">{esc(fault)}</td>'
+            f'<td class="msg"><pre>{esc(r["message"] or "(no message)")}</pre></td></tr>'
+        )
+    return "".join(out), anchors
+
+
+def _grid(rows: list[dict[str, Any]], several: bool, fingerprints: dict[str, str], anchors: dict[int, str]) -> str:
+    """Checks (rows) by column (variant or variant@engine); a failed cell links to its failure."""
     columns = sorted({column(r, several) for r in rows})
     checks = sorted({r["check"] for r in rows})
     grid: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         grid.setdefault((r["check"], column(r, several)), []).append(r)
+    engine_of = {column(r, several): r.get("engine") or "-" for r in rows}
 
     def cell(check: str, col: str) -> str:
         results = grid.get((check, col))
         if not results:
             return '<td class="na">—</td>'
-        worst = next(
-            (o for o in ("error", "failed", "skipped", "passed") if any(x["outcome"] == o for x in results)),
-            "passed",
-        )
+        bad = worst(results)
         n_ok = sum(x["outcome"] == "passed" for x in results)
         title = esc("\n".join(x["message"] for x in results if x["message"]))
-        return f'<td class="{worst}" title="{title}">{worst} ({n_ok}/{len(results)})</td>'
+        # skipped because another check's failure stands for them (a lost engine, no GPU): not run
+        not_run = all(x["outcome"] == "skipped" and "not run: " in (x["message"] or "") for x in results)
+        text = f"{'not run' if not_run else bad} ({n_ok}/{len(results)})"
+        css = f"{bad} notrun" if not_run else bad
+        first = next((anchors[id(x)] for x in results if id(x) in anchors), None)
+        if first:
+            text = f'<a href="#{first}">{text}</a>'
+        return f'<td class="{css}" title="{title}">{text}</td>'
 
-    failures = "".join(
-        f"<tr><td>{esc(r['variant'] or '-')}</td><td>{esc(r.get('engine') or '-')}</td><td>{esc(r['check'])}</td>"
-        f"<td>{esc(r['outcome'])}</td>"
-        f'<td class="fault-{esc(str(r.get("fault")))}">{esc(str(r.get("fault") or "-"))}</td>'
-        f"<td><pre>{esc(r['message'])}</pre></td></tr>"
-        for r in rows
-        if r["outcome"] in ("failed", "error")
-    )
-    by_fault = ", ".join(f"{n} the {esc(whose)}'s" for whose, n in (summary.get("faults") or {}).items())
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    head = "".join(f'<th title="{esc(fingerprints.get(engine_of[c], ""))}">{esc(c)}</th>' for c in columns)
     body = "".join(f"<tr><th>{esc(c)}</th>{''.join(cell(c, col) for col in columns)}</tr>" for c in checks)
-    notes = summary.get("notes", {}).get("engines", {})
-    per_engine = engine_totals(rows)
-    engines = "".join(
-        f"<tr><th>{esc(name)}</th><td>{esc(str(notes.get(name, {}).get('url', '?')))}</td>"
-        f"<td>{esc(', '.join(f'{n} {k}' for k, n in sorted(per_engine.get(name, {}).items())) or 'no checks')}</td>"
-        f"<td>{esc(_fingerprint_text(notes.get(name, {})))}</td></tr>"
-        for name in sorted(set(notes) | set(per_engine) - {"-"})
+    per_column: dict[str, dict[str, int]] = {}
+    for r in rows:
+        per = per_column.setdefault(column(r, several), {})
+        per[r["outcome"]] = per.get(r["outcome"], 0) + 1
+    foot = "".join(f'<td class="totals">{counts_html(per_column[c])}</td>' for c in columns)
+    return (
+        f'<table id="grid"><thead><tr><th>check</th>{head}</tr></thead><tbody>{body}</tbody>'
+        f"<tfoot><tr><th>totals</th>{foot}</tr></tfoot></table>"
     )
-    status = "PASSED" if summary["exit_status"] == 0 else f"FAILED (exit {summary['exit_status']})"
+
+
+def _plots(notes: dict[str, Any]) -> str:
+    """Links to the benchmark plots this run wrote (``notes.plots``: paths relative to the report)."""
+    plots: list[str] = notes.get("plots") or []
+    if not plots:
+        return ""
+    items = "".join(
+        f'<figure><a href="{esc(quote(p))}"><img src="{esc(quote(p))}" alt="{esc(p)}"></a>'
+        f'<figcaption><a href="{esc(quote(p))}">{esc(p)}</a></figcaption></figure>'
+        for p in plots
+    )
+    return f'<h2>Benchmark plots</h2>\n<div id="plots">{items}</div>\n'
+
+
+STYLE = """
+body { font-family: sans-serif; margin: 1.5em 2em; color: #222; }
+h1 { padding: 0.3em 0.6em; border-radius: 4px; } h1.ok { background: #cfc; } h1.bad { background: #fbb; }
+table { border-collapse: collapse; margin-bottom: 1.5em; }
+td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+thead th { position: sticky; top: 0; background: #eee; }
+tfoot td, tfoot th { background: #f4f4f4; border-top: 2px solid #888; }
+.passed { background: #dfd; } .failed, .error { background: #fcc; font-weight: bold; } .skipped { background: #ffd; }
+.n { white-space: nowrap; padding: 0 3px; border-radius: 3px; } .totals { white-space: nowrap; }
+.na, .notrun { color: #777; } .notrun { background: #eee; } pre { white-space: pre-wrap; margin: 0; font-size: 0.9em; }
+.fault-host { background: #ddf; } .fault-suite { background: #fdb; }
+.fp { font-size: 0.8em; color: #555; font-weight: normal; } #engines .fp { max-width: 50em; }
+tr.group th { background: #f4f4f4; padding-top: 0.6em; }
+#failures { width: 100%; } .msg { width: 70%; } .col { white-space: nowrap; }
+#grid a, .failed a { color: inherit; } .url { font-family: monospace; font-size: 0.9em; }
+#plots { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } figure img { max-width: 420px; border: 1px solid #ccc; }
+"""
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    rows: list[dict[str, Any]] = summary["results"]
+    several = several_engines(rows)
+    notes: dict[str, Any] = summary.get("notes", {})
+    engine_notes: dict[str, Any] = notes.get("engines", {})
+    per_engine = engine_totals(rows)
+    names = sorted(set(engine_notes) | set(per_engine) - {"-"})
+    fingerprints = {name: fingerprint_text(engine_notes.get(name, {})) for name in names}
+    failures, anchors = _failures(rows, several, fingerprints)
+    engines = "".join(
+        f'<tr id="engine-{esc(name)}"><th>{esc(name)}</th>'
+        f'<td class="url">{esc(str(engine_notes.get(name, {}).get("url", "?")))}</td>'
+        f'<td class="totals">{counts_html(per_engine.get(name, {}))}</td><td class="fp">{esc(fingerprints[name])}</td></tr>'
+        for name in names
+    )
+    code = int(summary["exit_status"])
+    status = "PASSED" if code == 0 else f"FAILED (exit {code})"
+    by_fault = ", ".join(f"{n} the {esc(whose)}'s" for whose, n in (summary.get("faults") or {}).items())
+    n_failed = len(anchors)
+    failing = sorted({column(r, several) for r in rows if id(r) in anchors})
+    verdict = (
+        f'<a href="#failures">{n_failed} failure(s)</a> in {esc(", ".join(failing))}: {by_fault}.'
+        if n_failed
+        else "No failure."
+    )
+    meaning = f" Exit {code}: {esc(EXIT_MEANING.get(code, 'see the terminal'))}." if code else ""
+    label = "variant@engine" if several else "variant"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>paddle-verify: {esc(status)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; margin-bottom: 2em; }}
-td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
-.passed {{ background: #dfd; }} .failed, .error {{ background: #fdd; }} .skipped {{ background: #ffd; }}
-.na {{ color: #999; }} pre {{ white-space: pre-wrap; margin: 0; }}
-.fault-host {{ background: #ddf; }} .fault-suite {{ background: #fdb; }}
-</style></head><body>
-<h1>paddle-verify: {esc(status)}</h1>
-<p>Manifest {esc(summary["manifest"])}; {len(rows)} checks in {summary["wall_seconds"]:.1f}s.</p>
+<style>{STYLE}</style></head><body>
+<h1 class="{"ok" if code == 0 else "bad"}">paddle-verify: {esc(status)}</h1>
+<p id="verdict"><b>{verdict}</b>{meaning}</p>
+<p>Manifest {esc(str(summary["manifest"]))}; {len(rows)} checks on {len(names)} engine(s)
+in {float(summary["wall_seconds"]):.1f}s.</p>
 <h2>Engines</h2>
-<table id="engines"><tr><th>engine</th><th>URL</th><th>totals</th><th>fingerprint</th></tr>{engines}</table>
-<h2>Checks by {"variant@engine" if several else "variant"}</h2>
-<table id="grid"><tr><th>check</th>{head}</tr>{body}</table>
-{_baseline_html(summary)}<h2>Failures</h2>
-<p>By fault: {by_fault or "none"} (the image's: a check's verdict; the host's: the daemon, memory, GPU, disk,
-engine; the suite's: an internal error).</p>
-<table id="failures"><tr><th>variant</th><th>engine</th><th>check</th><th>outcome</th><th>fault</th><th>message</th></tr>{failures or NO_FAILURES}</table>
-</body></html>
+<table id="engines"><thead><tr><th>engine</th><th>URL</th><th>totals</th><th>fingerprint</th></tr></thead>
+<tbody>{engines}</tbody></table>
+<h2>Checks by {label}</h2>
+<p>A cell: the worst outcome (passed of all results); hover for the messages, click a failure for its row;
+— : not a check of that variant.</p>
+{_grid(rows, several, fingerprints, anchors)}
+<h2>Failures</h2>
+<p>By fault: {by_fault or "none"} ({FAULT_NOTE}).</p>
+<table id="failures"><thead><tr><th>{label}</th><th>check</th><th>outcome</th><th>fault</th>
+<th>message</th></tr></thead>
+<tbody>{failures or '<tr><td colspan="5">none</td></tr>'}</tbody></table>
+{baseline_html(summary)}{_plots(notes)}</body></html>
 """

@@ -1,6 +1,7 @@
 """``paddle-verify merge REPORT_DIR... -o OUT``: the shards of a CI matrix (one engine or more each)
 merged into one report: ``summary.json`` (results, totals, ``notes.engines``), ``junit.xml``
-(through junitparser) and ``report.html`` over every engine and variant.
+(through junitparser) and ``report.html`` over every engine and variant, with the shards'
+benchmark plots copied to ``OUT/benchmarks/<n>-<shard dir>/`` and linked.
 
 A shard run on one engine names its tests ``[cpu]``; merged among several engines they
 become ``[cpu@NAME]``, as one run over all the engines names them, so a merge and a single
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +23,7 @@ from junitparser import JUnitXml, Properties, TestCase, TestSuite
 
 from ..plugin.outcomes import EXIT_HOST
 from .html import render_html
+from .recorder import PLOTS
 from .rows import faults, several_engines, totals
 
 SUMMARY, JUNIT, HTML = "summary.json", "junit.xml", "report.html"
@@ -131,6 +134,18 @@ def merge_junit(directories: Sequence[Path], several: bool) -> JUnitXml:
     return merged
 
 
+def shard_plots(shards: Sequence[tuple[Path, dict[str, Any]]]) -> list[tuple[Path, str]]:
+    """Each shard's benchmark plots (``notes.plots``): the file, and its path in the merged report."""
+    out = []
+    for n, (directory, summary) in enumerate(shards, 1):
+        for rel in summary.get("notes", {}).get("plots") or []:
+            src = directory / rel
+            if ".." in Path(rel).parts or Path(rel).is_absolute() or not src.is_file():
+                raise MergeError(f"{directory / SUMMARY}: plot {rel} is not a file of {directory}")
+            out.append((src, f"{PLOTS}/{n}-{directory.resolve().name}/{Path(rel).name}"))
+    return out
+
+
 def merge(directories: Sequence[Path], out: Path) -> dict[str, Any]:
     """Merge the report directories into ``out``; returns the merged summary."""
     if not directories:
@@ -138,7 +153,13 @@ def merge(directories: Sequence[Path], out: Path) -> dict[str, Any]:
     shards = [(d, read_summary(d)) for d in directories]
     summary = merge_summaries(shards)
     junit = merge_junit(directories, several_engines(summary["results"]))
+    plots = shard_plots(shards)
     out.mkdir(parents=True, exist_ok=True)
+    for src, rel in plots:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, out / rel)
+    if plots:
+        summary["notes"]["plots"] = [rel for _, rel in plots]
     (out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     junit.write(str(out / JUNIT))
     (out / HTML).write_text(render_html(summary), encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Reports: ``summary.json`` (one row per check) and ``report.html`` for people.
+"""Reports: ``summary.json`` (one row per check) and ``report.html`` for people (with links to
+the benchmark plots the run wrote, ``notes.plots``).
 
 JUnit XML is pytest's own (``--junitxml``, set to ``<report-dir>/junit.xml`` by
 default); the variant and the engine of each test are ``<property name="variant">`` and
@@ -20,6 +21,8 @@ import pytest
 from .html import render_html
 from .rows import faults, totals
 
+PLOTS = "benchmarks"  # the benchmark log's plots, ``<report-dir>/benchmarks/*.svg`` (bench/log.py)
+
 
 def _check_name(nodeid: str) -> str:
     """``checks/test_version.py::test_version_matches_tag[cpu]`` -> ``test_version_matches_tag``."""
@@ -37,6 +40,15 @@ def _message(report: pytest.TestReport) -> str:
     if crash is not None:
         return str(crash.message)
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+def plots_of_run(report_dir: Path, started: float) -> list[str]:
+    """The benchmark plots written since ``started`` (the run's own: an earlier run's, left in the
+    same directory, are not), relative to the report directory, as report.html links them."""
+    folder = report_dir / PLOTS
+    if not folder.is_dir():
+        return []
+    return sorted(p.relative_to(report_dir).as_posix() for p in folder.glob("*.svg") if p.stat().st_mtime >= started)
 
 
 class Recorder:
@@ -79,10 +91,14 @@ class Recorder:
                 }
             )
 
+    @pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down (the benchmark log's plots)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.enabled or not (self.rows or self.notes):
             return
         self.report_dir.mkdir(parents=True, exist_ok=True)
+        plots = plots_of_run(self.report_dir, self.started)  # the benchmarks' log wrote them at teardown
+        if plots:
+            self.notes["plots"] = plots
         summary = {
             "manifest": self.manifest,
             "exit_status": int(session.exitstatus),  # EXIT_HOST when every failure is the host's
