@@ -31,6 +31,10 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_launcher_and_package_agree": ("defect:wrong-version", "defect:other-package-version"),
     # checks/test_consistency.py
     "test_same_paddle_as_the_other_variants": ("defect:other-commit", "defect:other-package-version"),
+    # checks/test_digest.py: a real registry, a second engine pulling through a mirror of it re-pointed
+    "test_same_image_on_every_engine": (
+        "selftest:test_fleet_engines.py::test_a_tag_repointed_on_one_engine_fails_the_digest_check",
+    ),
     # checks/test_shell.py
     "test_run_it_gives_a_shell": ("defect:no-shell",),
     "test_paddle_version_in_the_shell": ("defect:no-shell", "defect:launcher-missing"),

@@ -1,19 +1,10 @@
-"""A fleet in one run: every check on every engine, a lost engine's column, shards merged, a second dockerd."""
+"""A fleet in one run: every check on every engine, a lost engine's column, shards merged (engine names on
+this host's engine; a real second engine, a registry and ssh:// in tests/test_fleet_engines.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -21,16 +12,17 @@ import docker.errors
 import pytest
 from junitparser import JUnitXml
 
-from paddle_verify.engine import LABEL_SUITE, SUITE, DaemonUnreachable, Engine, connect, daemon_url, leftovers
+from paddle_verify.engine import daemon_url, leftovers
+from paddle_verify.facts.image import repository
 from paddle_verify.plugin.outcomes import EXIT_HOST
 from paddle_verify.report.merge import main as merge_main
 from paddle_verify.report.merge import with_engine
 
-from .conftest import REFERENCE, ROOT, InnerRun, prerequisite, run_suite
+from .conftest import REFERENCE, InnerRun, run_suite
 
 LOCAL = daemon_url()
 CPU_ONLY = ("--manifest", str(REFERENCE), "--variant", "cpu", "-m", "not ssh")
-ENGINE_ID = re.compile(r"\[cpu@(?P<engine>[^-\]]+)")
+ENGINE_ID = re.compile(r"\[(?P<variant>[a-z0-9-]+?)@(?P<engine>[^-\]]+)")
 
 
 def by_engine(run: InnerRun) -> dict[str, dict[str, str]]:
@@ -38,8 +30,8 @@ def by_engine(run: InnerRun) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for test, outcome in run.outcomes().items():
         match = ENGINE_ID.search(test)
-        assert match, f"cpu: test id {test} does not name its engine (expected [cpu@NAME...])"
-        out.setdefault(match["engine"], {})[ENGINE_ID.sub("[cpu", test)] = outcome
+        assert match, f"{test}: the test id does not name its engine (expected [VARIANT@NAME...])"
+        out.setdefault(match["engine"], {})[ENGINE_ID.sub(r"[\g<variant>", test)] = outcome
     return out
 
 
@@ -99,7 +91,7 @@ def test_lost_engine_costs_its_column_only(
     lost = columns["gone"]
     failures = [t for t, o in lost.items() if o in ("failed", "error")]
     assert len(failures) == 1, f"cpu@gone: expected exactly one failure, found {failures}"
-    messages = {ENGINE_ID.sub("[cpu", t): m for t, m in run.messages().items() if "@gone" in t}
+    messages = {ENGINE_ID.sub(r"[\g<variant>", t): m for t, m in run.messages().items() if "@gone" in t}
     assert "unreachable" in messages[failures[0]], f"cpu@gone: expected 'unreachable', found {messages[failures[0]]!r}"
     not_run = [t for t, o in lost.items() if o == "skipped" and "not run" in messages[t]]
     assert len(not_run) == len(lost) - 1, f"cpu@gone: expected the rest not run, found {lost}"
@@ -167,192 +159,12 @@ def test_shards_merged_equal_one_run(two_names_one_engine: InnerRun, tmp_path: P
         assert col in html, f"merged report.html: expected the column {col}"
 
 
-# A real second engine ------------------------------------------------------------------
-
-
-def _stop(proc: subprocess.Popen[bytes], root: Path) -> None:
-    """Stop the second dockerd (TERM, then KILL after a deadline) and remove everything it had."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    for line in reversed(Path("/proc/mounts").read_text().splitlines()):
-        mountpoint = line.split()[1]
-        if mountpoint.startswith(f"{root}/"):
-            subprocess.run(["umount", "-l", mountpoint], check=False, capture_output=True)
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@dataclass
-class SecondEngine:
-    engine: Engine
-    proc: subprocess.Popen[bytes]
-    root: Path
-
-    def stop(self) -> None:
-        _stop(self.proc, self.root)
-
-
-@pytest.fixture(scope="module")
-def second_engine(reference_images: dict[str, str]) -> Generator[SecondEngine, None, None]:
-    """A second dockerd on this machine (its own data-root, exec-root, pidfile, socket; no bridge,
-    no iptables) holding the cpu reference image; stopped and removed at the end, also on failure.
-    Module-scoped (the copy of the image takes a minute): the test that stops it comes last."""
-    prerequisite(os.geteuid() == 0 and shutil.which("dockerd") is not None, "a second dockerd needs root and dockerd")
-    root = Path(tempfile.mkdtemp(prefix="pv-", dir="/tmp"))  # short: containerd's socket path has a limit
-    (root / "daemon.json").write_text("{}\n")
-    engine = Engine("b", f"unix://{root}/docker.sock")
-    log = (root / "dockerd.log").open("wb")
-    # In a network namespace of its own: a dockerd started with --bridge=none deletes the host's
-    # docker0 (removeDefaultBridgeInterface), cutting the bridge from under the main engine.
-    proc = subprocess.Popen(
-        [
-            "unshare",
-            "--net",
-            "dockerd",
-            f"--data-root={root}/data",
-            f"--exec-root={root}/exec",
-            f"--pidfile={root}/docker.pid",
-            f"--host={engine.url}",
-            f"--config-file={root}/daemon.json",
-            "--bridge=none",
-            "--iptables=false",
-            "--ip-masq=false",
-            "--storage-driver=overlay2",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        client = None
-        deadline = time.monotonic() + 60
-        while client is None:
-            try:
-                client = connect(engine=engine, timeout=5)
-            except DaemonUnreachable:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the second dockerd did not answer: {(root / 'dockerd.log').read_text()[-2000:]}")
-                time.sleep(0.2)  # the daemon's socket appears when it is ready; nothing to wait on but it
-        client.close()
-        # A save and a load take a while (minutes on a busy machine): clients with long timeouts.
-        local = connect(timeout=600)
-        with contextlib.closing(connect(engine=engine, timeout=600)) as client, contextlib.closing(local):
-            image = local.images.get(reference_images["cpu"])
-            archive = root / "cpu.tar"  # docker save | docker load, through a file the SDK streams
-            with archive.open("wb") as out:
-                for chunk in image.save(chunk_size=4 << 20, named=reference_images["cpu"]):
-                    out.write(chunk)
-            with archive.open("rb") as data:
-                client.images.load(data)
-            archive.unlink()
-            assert client.images.get(reference_images["cpu"]).id == image.id, "cpu: the image changed in the copy"
-        yield SecondEngine(engine, proc, root)
-    finally:
-        log.close()
-        _stop(proc, root)
-
-
-def test_a_real_second_engine(second_engine: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path) -> None:
-    url = second_engine.engine.url
-    singles = []
-    for name, where in (("local", LOCAL), ("b", url)):
-        (tmp_path / name).mkdir()
-        started = time.monotonic()
-        single = run_suite(tmp_path / name, *CPU_ONLY, "--engine", f"{name}={where}")
-        singles.append(time.monotonic() - started)
-        assert single.ret == 0, f"cpu@{name}: expected exit 0 alone, found {single.ret}:\n{single.stdout[-2000:]}"
-    started = time.monotonic()
-    run = run_suite(tmp_path, *CPU_ONLY, "--engine", f"local={LOCAL}", "--engine", f"b={url}")
-    seconds = time.monotonic() - started
-    assert run.ret == 0, f"cpu@local, cpu@b: expected exit 0, found {run.ret}:\n{run.stdout[-3000:]}"
-    columns = by_engine(run)
-    assert columns["local"] == columns["b"], (
-        f"cpu: local and b differ: {set(columns['local'].items()) ^ set(columns['b'].items())}"
-    )
-    assert run.summary is not None
-    fp = run.summary["notes"]["engines"]["b"]["fingerprint"]
-    assert fp.get("docker"), f"engine b: expected a fingerprint, found {fp}"
-    assert left_on(docker_client, run) == [], "cpu@local: the run left containers behind"
-    with contextlib.closing(connect(engine=second_engine.engine)) as client:
-        assert left_on(client, run) == [], "cpu@b: the run left containers behind on the second engine"
-    print(  # read with -s
-        f"cpu, not ssh: local alone {singles[0]:.1f}s, b alone {singles[1]:.1f}s, "
-        f"both in one run {seconds:.1f}s (ratio {seconds / sum(singles):.2f} of the two one after the other)"
-    )
-
-
-def _until(what: str, seconds: float, found: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + seconds
-    while not found():
-        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f}s"
-        time.sleep(0.1)  # polling the engines: there is no event to wait on across processes
-
-
-def test_interrupted_fleet_run_leaves_nothing_on_any_engine(
-    second_engine: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
-) -> None:
-    """SIGTERM while both engines have containers: the one owner removes them from both."""
-    label = f"selftest-fleet-{os.getpid()}"
-    command = [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider", *CPU_ONLY]
-    engines = ["--engine", f"local={LOCAL}", "--engine", f"b={second_engine.engine.url}"]
-    proc = subprocess.Popen(
-        [*command, *engines, "--run-label", label], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    with contextlib.closing(connect(engine=second_engine.engine)) as client_b:
-        try:
-            _until("containers of the run on both engines", 60, lambda: bool(
-                leftovers(docker_client, run=label) and leftovers(client_b, run=label)
-            ))  # fmt: skip
-            proc.send_signal(signal.SIGTERM)
-            out, _ = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        text = out.decode(errors="replace")[-2000:]
-        assert proc.returncode != 0, f"cpu@local, cpu@b: a run stopped by SIGTERM exited 0:\n{text}"
-        assert leftovers(docker_client, run=label) == [], f"cpu@local: the stopped run left containers:\n{text}"
-        assert leftovers(client_b, run=label) == [], f"cpu@b: the stopped run left containers on b:\n{text}"
-
-
-def test_engine_stopped_mid_run_costs_its_column(
-    second_engine: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
-) -> None:
-    """Last of the module: it stops the second engine."""
-    url = second_engine.engine.url
-    command = [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider", *CPU_ONLY]
-    proc = subprocess.Popen(
-        [*command, "--engine", f"local={LOCAL}", "--engine", f"b={url}"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        with contextlib.closing(connect(engine=second_engine.engine)) as client:
-            deadline = time.monotonic() + 60
-            while not client.containers.list(all=True, filters={"label": f"{LABEL_SUITE}={SUITE}"}):
-                assert time.monotonic() < deadline, "cpu@b: the run made no container on b within 60 s"
-                assert proc.poll() is None, "the run ended before it made a container on b"
-                time.sleep(0.05)  # polling the engine: there is no event to wait on across processes
-        second_engine.stop()
-        out, _ = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    stdout = out.decode(errors="replace")
-    run = InnerRun(ret=proc.returncode, stdout=stdout, stderr="", summary=None, path=tmp_path)
-    summary = tmp_path / "reports" / "summary.json"
-    assert summary.exists(), f"no summary.json:\n{stdout[-3000:]}"
-    run.summary = json.loads(summary.read_text())
-    assert run.ret == EXIT_HOST, f"cpu@b: expected exit {EXIT_HOST} with b stopped, found {run.ret}:\n{stdout[-3000:]}"
-    columns = by_engine(run)
-    bad = [t for t, o in columns["local"].items() if o in ("failed", "error")]
-    assert not bad, f"cpu@local: expected to pass while b went away, found failures {bad}"
-    failures = {t: m for t, m in run.messages().items() if "@b" in t and run.outcomes()[t] in ("failed", "error")}
-    assert failures, f"cpu@b: expected failures once b was stopped, found {columns['b']}"
-    print(f"cpu@b stopped mid-run: {len(failures)} failure(s), e.g. {next(iter(failures.values()))[:300]}")
-    assert left_on(docker_client, run) == [], "cpu@local: the run left containers behind"
+def test_repository_is_named_as_in_repo_digests() -> None:
+    for ref, expected in [
+        ("127.0.0.1:5000/paddle-verify/paddlepaddle:3.3.1-cpu", "127.0.0.1:5000/paddle-verify/paddlepaddle"),
+        ("registry:5000/paddle@sha256:0123", "registry:5000/paddle"),
+        ("registry:5000/paddle", "registry:5000/paddle"),
+        ("docker.io/library/debian:12", "debian"),
+        ("paddledev/paddlepaddle:latest-cpu", "paddledev/paddlepaddle"),
+    ]:
+        assert repository(ref) == expected, f"{ref}: expected the repository {expected}, found {repository(ref)}"

@@ -50,6 +50,15 @@ def parse_kernel(release: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
+def repository(ref: str) -> str:
+    """``registry:5000/team/paddle:3.3.1-cpu`` (or ``...@sha256:...``) -> ``registry:5000/team/paddle``,
+    as the engine names it in ``RepoDigests`` (Docker Hub's names short: ``docker.io/library/x`` -> ``x``)."""
+    name = ref.partition("@")[0]
+    head, colon, tag = name.rpartition(":")
+    name = head if colon and "/" not in tag else name
+    return name.removeprefix("docker.io/").removeprefix("library/") if name.startswith("docker.io/") else name
+
+
 @dataclass
 class ImageFacts(VariantFacts):
     """Everything gathered about one variant's image, and why what is missing is missing."""
@@ -64,6 +73,7 @@ class ImageFacts(VariantFacts):
     container_id: str | None = None  # the keep-alive container (testinfra's ``host`` runs there)
     memory: str | None = None  # its --memory limit; None: the host's memory is its limit
     start_seconds: float | None = None  # create and start the keep-alive container
+    pulled: bool = False  # --pull: the engine pulled the tag before the image was inspected
     execs: int = 0
     seconds: float = 0.0
 
@@ -101,6 +111,17 @@ class ImageFacts(VariantFacts):
         if self.inspect_raw is None:
             raise self.missing(f"image {self.variant.image} was not inspected")
         return self.inspect_raw
+
+    @property
+    def repo_digest(self) -> str | None:
+        """The digest (``sha256:...``) the engine holds for the image's repository: with ``--pull``,
+        what the tag resolved to in the registry; None when the engine has none (a local build)."""
+        name = repository(self.variant.image)
+        for ref in (self.inspect_raw or {}).get("RepoDigests") or []:
+            repo, _, digest = ref.partition("@")
+            if repo == name:
+                return digest
+        return None
 
     @property
     def image_env(self) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The probe runner: one variant's image facts, gathered once per session in few execs.
 
-For each variant: the image (one API call, pulled only with ``--pull``), one
+For each variant: the image (one API call; with ``--pull``, pulled first), one
 keep-alive container and **one** exec of ``inimage/probe.py`` in it, which returns
 every fact the image checks need as JSON, and one interactive ``docker run -it IMAGE``
 session driven through a TTY, side by side.
@@ -91,7 +91,7 @@ def probe_deadline(variant: Variant, timeout: float) -> float:
 def gather(session: Session, variant: Variant, settings: ImageSettings) -> ImageFacts:
     """The image, the probe and the TTY session of ``variant``; never raises for the engine's errors."""
     start = time.monotonic()
-    facts = ImageFacts(variant=variant, memory=settings.memory)
+    facts = ImageFacts(variant=variant, memory=settings.memory, pulled=settings.pull)
     try:
         image = _image(session, variant, settings.pull)
         facts.inspect_raw = cast(ImageInspect, image.attrs)
@@ -126,18 +126,18 @@ def _worded(exc: BaseException, url: str) -> str:
 
 
 def _image(session: Session, variant: Variant, pull: bool) -> Image:
-    """The variant's image (its ``docker image inspect`` is ``attrs``), pulled only with ``--pull``."""
+    """The variant's image (its ``docker image inspect`` is ``attrs``). With ``--pull`` the engine
+    pulls the tag every time, present or not: what it runs is what the registry gives it now."""
     ref, client = variant.image, session.client
+    if pull:
+        try:
+            client.images.pull(ref)
+        except docker.errors.APIError as exc:
+            raise EngineError(f"{variant.name}: image {ref} could not be pulled: {daemon_error(exc)}") from None
     try:
         return client.images.get(ref)
     except docker.errors.ImageNotFound:
-        if not pull:
-            raise image_missing(variant.name, ref) from None
-        try:
-            client.images.pull(ref)
-            return client.images.get(ref)
-        except docker.errors.APIError as exc:
-            raise EngineError(f"{variant.name}: image {ref} could not be pulled: {daemon_error(exc)}") from None
+        raise image_missing(variant.name, ref) from None
     except docker.errors.APIError as exc:
         raise EngineError(f"{variant.name}: image {ref}: {daemon_error(exc)}") from None
 

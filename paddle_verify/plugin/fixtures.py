@@ -4,14 +4,14 @@
 name): it opens them (sweeping dead sessions' leftovers) and is the only one that closes
 them (their containers, then their threads); ``docker_session`` is the default (first)
 engine's. ``gatherers`` holds one per-variant gatherer per engine; ``facts``,
-``all_facts``, ``engine_info``, ``ssh_facts`` and ``gpu_facts`` read from the variant's
+``all_facts``, ``facts_on_every_engine``, ``engine_info``, ``ssh_facts`` and ``gpu_facts`` read from the variant's
 engine. ``host`` is a testinfra host on the variant's keep-alive container: the extension
 API for a user's own checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import pytest
@@ -100,8 +100,11 @@ def image_facts(
     fleet: Fleet,
     selected_variants: list[Variant],
     pytestconfig: pytest.Config,
+    record_testsuite_property: Callable[[str, object], None],
 ) -> Generator[Kind[ImageFacts], None, None]:
-    """The image facts of every selected variant on every engine: started at once, all side by side."""
+    """The image facts of every selected variant on every engine: started at once, all side by side.
+    With ``--pull``, the repository digest each engine ran is in ``summary.json`` (``notes.variants``)
+    and the JUnit properties (``image.VARIANT@ENGINE.repo_digest``)."""
     settings = ImageSettings(
         timeout=pytestconfig.getoption("--exec-timeout"),
         pull=pytestconfig.getoption("--pull"),
@@ -115,14 +118,32 @@ def image_facts(
     yield kind
     finished = [f for g in gatherers.values() for f in g.finished(kind).values()]
     recorder = pytestconfig.stash[RECORDER_KEY]
-    recorder.note("variants", {f.variant.id: {"execs": f.execs, "seconds": round(f.seconds, 3)} for f in finished})
+    recorder.note("variants", {f.variant.id: _variant_note(f, fleet.engines[0].name) for f in finished})
+    for f in finished:
+        if f.pulled:
+            record_testsuite_property(f"image.{f.variant.id}.repo_digest", f.repo_digest or "none")
     recorder.files["facts.json"] = snapshot.snapshots(finished)  # the controller's (not an xdist worker's)
+
+
+def _variant_note(f: ImageFacts, default_engine: str) -> dict[str, Any]:
+    note: dict[str, Any] = {"execs": f.execs, "seconds": round(f.seconds, 3)}
+    if f.pulled:  # the tag each engine pulled, and what it resolved to there
+        note |= {"image": f.variant.image, "engine": f.variant.engine or default_engine, "repo_digest": f.repo_digest}
+    return note
 
 
 @pytest.fixture
 def facts(variant: Variant, gatherers: dict[str, Gatherer], fleet: Fleet, image_facts: Kind[ImageFacts]) -> ImageFacts:
     """What the suite learned about ``variant``'s image on its engine (gathered once per session)."""
     return fleet.pick(gatherers, variant).get(image_facts, variant)
+
+
+@pytest.fixture
+def facts_on_every_engine(
+    variant: Variant, gatherers: dict[str, Gatherer], fleet: Fleet, image_facts: Kind[ImageFacts]
+) -> list[ImageFacts]:
+    """The image facts of ``variant`` on every engine that has a session (a lost one fails its own column)."""
+    return [gatherers[e.name].get(image_facts, variant.on(e.name)) for e in fleet.engines if e.name in gatherers]
 
 
 @pytest.fixture

@@ -46,7 +46,11 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})",
     )
     group.addoption(
-        "--pull", action="store_true", default=False, help="pull an image that is not present (default: never pull)"
+        "--pull",
+        action="store_true",
+        default=False,
+        help="every engine pulls every image from its registry (present or not); the repository digest each "
+        "engine ran is recorded and compared across engines (default: never pull)",
     )
     group.addoption(
         "--exec-timeout",

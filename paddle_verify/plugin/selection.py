@@ -148,10 +148,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # only runtime variants run) is deselected, not reported as a skip.
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
+    # So is a comparison of engines' pulls in a run without --pull or with one engine.
+    compared = bool(config.getoption("--pull")) and len(engines(config)) > 1
     for item in items:
         uses_variant = "variant" in getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
-        (drop if uses_variant and not isinstance(params.get("variant"), Variant) else keep).append(item)
+        inapplicable = uses_variant and not isinstance(params.get("variant"), Variant)
+        inapplicable |= not compared and item.get_closest_marker("pulled_on_engines") is not None
+        (drop if inapplicable else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
