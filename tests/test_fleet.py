@@ -9,12 +9,13 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import paramiko
 import pytest
 from junitparser import JUnitXml
 
-from paddle_verify.engine import daemon_url, leftovers
+from paddle_verify.engine import daemon_url, leftovers, unreachable
 from paddle_verify.facts.image import repository
-from paddle_verify.plugin.outcomes import EXIT_HOST
+from paddle_verify.plugin.outcomes import ENGINE_GONE, EXIT_HOST
 from paddle_verify.report.merge import main as merge_main
 from paddle_verify.report.merge import with_engine
 
@@ -168,3 +169,11 @@ def test_repository_is_named_as_in_repo_digests() -> None:
         ("paddledev/paddlepaddle:latest-cpu", "paddledev/paddlepaddle"),
     ]:
         assert repository(ref) == expected, f"{ref}: expected the repository {expected}, found {repository(ref)}"
+
+
+def test_an_ssh_session_refused_is_the_engines_failure_with_the_remedy() -> None:
+    refused = paramiko.ChannelException(2, "Connect failed")  # what sshd's MaxSessions gives the SDK
+    words = unreachable(refused, "ssh://root@gpu-a")
+    assert words.startswith("Docker daemon unreachable at ssh://root@gpu-a: "), f"ssh://: found {words!r}"
+    assert "raise its MaxSessions" in words, f"ssh://: expected the remedy, found {words!r}"
+    assert isinstance(refused, ENGINE_GONE), "ssh://: a refused session must be the host's failure, not the suite's"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import docker
 import docker.errors
 import docker.tls
+import paramiko
 from docker.transport import unixconn
 
 UNREACHABLE = "Docker daemon unreachable at "  # how every lost daemon is worded
@@ -107,7 +108,14 @@ def connect(timeout: float = 10.0, engine: Engine | None = None) -> docker.Docke
     raise failure
 
 
+# An ssh:// engine's sshd refusing one more channel: the SDK runs each HTTP connection as a session
+# (`docker system dial-stdio`) on one SSH connection, and a run holds more than OpenSSH's default 10.
+SSH_SESSIONS = "the engine's sshd refused one more session on the connection (raise its MaxSessions)"
+
+
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, paramiko.ChannelException):
+        return f"{SSH_SESSIONS}: {exc.text} (code {exc.code})"
     text = str(exc) or type(exc).__name__
     for hint in ("No such file or directory", "Connection refused", "Permission denied", "timed out"):
         if hint in text:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import docker.errors
+import paramiko
 import requests
 from docker.models.containers import Container
 from docker.models.images import Image
@@ -26,8 +27,8 @@ from .image import ImageFacts
 from .schema import ImageInspect, Probe
 
 MARKER = "PADDLE_VERIFY_FACTS="
-# What a lost connection to the daemon raises through docker-py.
-ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError)
+# What a lost connection to the daemon raises through docker-py (and its SSH transport).
+ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError, paramiko.SSHException)
 KEEP_ALIVE = ["sleep", "infinity"]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
+import paramiko
 import pytest
 import requests
 from pluggy import Result
@@ -33,7 +34,7 @@ FIRST_KEY = pytest.StashKey[dict[str, str]]()
 # at the start: ``plugin/fixtures.py``): every failure of the run is the host's, none the image's.
 EXIT_HOST = 8
 # What a lost connection to the daemon raises through docker-py, where the suite did not catch it.
-ENGINE_GONE = (DaemonUnreachable, requests.exceptions.ConnectionError, ConnectionError)
+ENGINE_GONE = (DaemonUnreachable, requests.exceptions.ConnectionError, ConnectionError, paramiko.SSHException)
 
 
 def pytest_configure(config: pytest.Config) -> None:
