@@ -46,13 +46,20 @@ def measure_against(
     containers: list[Container] = []
     agents: list[Agent] = []
     try:
+        sides: list[list[Agent]] = []
         for image, purpose in ((ref, "against-old"), (variant.image, "against-new")):
             containers.append(pinned_container(session, image, variant, settings, purpose, quota=image != ref))
-            agents.append(start_container_agent(session, containers[-1], variant.python, "agent.py", [], env))
-        old, new = agents
+            sides.append(
+                [
+                    start_container_agent(session, containers[-1], variant.python, "agent.py", [], env)
+                    for _ in range(settings.processes)
+                ]
+            )
+            agents.extend(sides[-1])
+        old, new = sides[0][0], sides[1][0]
         ctx: dict[str, Any] = explain(old.request({"op": "context"}, 30), new.request({"op": "context"}, 30), NAMES)
         ctx.update(old=ref, new=variant.image)
-        results = compare("against", variant, old, new, ctx, settings, log, names=NAMES, plan=plan)
+        results = compare("against", variant, sides[0], sides[1], ctx, settings, log, names=NAMES, plan=plan)
         if "import" in extras:
             results["import"] = _imports(variant, old, new, ctx, settings, log, pairs)
         if "start" in extras:

@@ -90,20 +90,25 @@ def measure_calibration(
     out: dict[str, dict[str, Comparison]] = {}
     agents: list[Agent] = []
     containers = []
+    k = settings.processes
     try:
-        for _ in range(2):
-            agents.append(start_bare_agent(bare, variant.python, "agent.py", [], env, cpu=cpu))
+        bares = [start_bare_agent(bare, variant.python, "agent.py", [], env, cpu=cpu) for _ in range(2 * k)]
+        agents.extend(bares)
         ctx = {"place": f"bare metal against itself: {bare.note}"}
         out["bare-metal"] = compare(
-            "calibrate", variant, agents[0], agents[1], ctx, settings, log,
+            "calibrate", variant, bares[:k], bares[k:], ctx, settings, log,
             names=("bare metal", "bare metal again"), group="calibrate bare-metal",
         )  # fmt: skip
+        sides: list[list[Agent]] = []
         for _ in range(2):
             containers.append(pinned_container(session, image, variant, settings, "calibrate", quota=False))
-            agents.append(start_container_agent(session, containers[-1], variant.python, "agent.py", [], env))
+            sides.append(
+                [start_container_agent(session, containers[-1], variant.python, "agent.py", [], env) for _ in range(k)]
+            )
+            agents.extend(sides[-1])
         ctx = {"place": f"a container of {image} against another"}
         out["container"] = compare(
-            "calibrate", variant, agents[2], agents[3], ctx, settings, log,
+            "calibrate", variant, sides[0], sides[1], ctx, settings, log,
             names=("container", "container again"), group="calibrate container",
         )  # fmt: skip
     finally:

@@ -3,8 +3,9 @@ interleaved pair by pair on one pinned CPU, then sustained blocks for the stalls
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ..engine import Session, cid, require_image
 from ..manifest import Variant
 from .agents import Agent, AgentError, agent_env, start_container_agent
 from .baremetal import BareMetal, bare_metal, start_bare_agent
+from .cpuload import shared, sustain
 from .log import BenchLog, Comparison
 from .stats import verdict
 
@@ -27,14 +29,23 @@ KEEP_ALIVE: dict[str, Any] = {"entrypoint": ["sleep"], "command": ["infinity"]}
 class CpuSettings:
     rounds: int = 40  # interleaved pairs of short rounds (fewer, longer ones for noisy workloads)
     round_seconds: float = 0.03
-    blocks: int = 4  # sustained blocks per side, paired A B, B A, ...
-    block_seconds: float = 0.6
-    block_warm: float = 0.12  # untimed start of each block: more than one CFS period (100 ms)
+    blocks: int = 6  # sustained blocks per side, paired A B, B A, ... (once per variant)
+    block_seconds: float = 0.4
+    block_warm: float = 0.11  # untimed start of each block: more than one CFS period (100 ms)
     threshold: float = 0.05
     cpus: float | None = None  # a CPU quota on the container (diagnosis, self-tests)
     timeout: float = 120.0
     workloads: tuple[str, ...] = CPU_WORKLOADS
     pin_cpu: int = field(default_factory=lambda: max(os.sched_getaffinity(0)))
+    # What a round's duration is: "cpu", the agent's CPU time (a round another process preempts
+    # is not longer for it: the stalls are the sustained blocks' part), or "wall" (GPU rounds,
+    # which wait for the GPU).
+    clock: str = "cpu"
+    # Agent processes per side, the rounds turning over them: two processes of the same program in
+    # the same place differ by up to 3% for the allocating workload (measured: 0.969-1.031 over 12
+    # A/A runs of two bare-metal processes, ASLR off or on), and one process per side would make
+    # that lottery a bias no number of rounds removes. Its interval resamples the processes too.
+    processes: int = 2
 
 
 def explain(
@@ -78,14 +89,17 @@ def measure_cpu(
     agents: list[Agent] = []
     results: dict[str, Comparison] = {}
     try:
-        a_agent = start_bare_agent(bare, variant.python, "agent.py", [], env, cpu=str(settings.pin_cpu))
-        agents.append(a_agent)
-        b_agent = start_container_agent(session, container, variant.python, "agent.py", [], env)
-        agents.append(b_agent)
-        ctx = explain(a_agent.request({"op": "context"}, 30), b_agent.request({"op": "context"}, 30))
+        a_side: list[Agent] = []
+        b_side: list[Agent] = []
+        for _ in range(settings.processes):
+            a_side.append(start_bare_agent(bare, variant.python, "agent.py", [], env, cpu=str(settings.pin_cpu)))
+            agents.append(a_side[-1])
+            b_side.append(start_container_agent(session, container, variant.python, "agent.py", [], env))
+            agents.append(b_side[-1])
+        ctx = explain(a_side[0].request({"op": "context"}, 30), b_side[0].request({"op": "context"}, 30))
         ctx["bare_metal_mode"] = bare.note
         ctx["container_limits"] = {"cpus": settings.cpus} if settings.cpus else "none"
-        results = compare("cpu", variant, a_agent, b_agent, ctx, settings, log, plan=plan or default_plan)
+        results = compare("cpu", variant, a_side, b_side, ctx, settings, log, plan=plan or default_plan)
     finally:
         for agent in agents:
             agent.close()
@@ -113,8 +127,8 @@ def default_plan(workload: str, s: CpuSettings) -> Plan:
 def compare(
     kind: str,
     variant: Variant,
-    a: Agent,
-    b: Agent,
+    a: Agent | Sequence[Agent],
+    b: Agent | Sequence[Agent],
     ctx: dict[str, Any],
     settings: CpuSettings,
     log: BenchLog,
@@ -126,10 +140,13 @@ def compare(
     """Each workload of ``settings`` in both places, interleaved, with its verdict.
 
     ``names``: what A and B are (bare metal and container; the old and the new image; a place
-    and itself); ``plan``: the rounds and threshold of each workload's verdict."""
+    and itself); ``plan``: the rounds and threshold of each workload's verdict. ``a`` and ``b``:
+    one agent each, or as many processes on each side (:attr:`CpuSettings.processes`)."""
+    a_side = list(a) if isinstance(a, Sequence) else [a]
+    b_side = list(b) if isinstance(b, Sequence) else [b]
     results: dict[str, Comparison] = {}
+    units: dict[str, int] = {}
     for workload in settings.workloads:
-        chosen = plan(workload, settings)
         comp = log.add(
             Comparison(
                 group=f"{group or kind} {variant.name} {workload}", variant=variant.name, kind=kind,
@@ -138,50 +155,80 @@ def compare(
         )  # fmt: skip
         results[workload] = comp
         try:
-            _interleave(a, b, workload, comp, settings, chosen.rounds)
+            units[workload] = _interleave(a_side, b_side, workload, comp, settings, plan(workload, settings).rounds)
         except AgentError as exc:
             comp.error = str(exc)
-            continue
+    if units and settings.blocks:
+        # Stalls are the place's, not the workload's (a quota, a shared CPU): measured once, with
+        # the first workload, for every workload's verdict.
+        first = next(iter(units))
+        try:
+            request = {
+                "op": "sustain", "workload": first, "n": units[first],
+                "seconds": settings.block_seconds, "warm": settings.block_warm,
+            }  # fmt: skip
+            stalls_a, stalls_b, others = sustain(
+                a_side, b_side, request, blocks=settings.blocks, timeout=settings.timeout, cpu=settings.pin_cpu
+            )
+        except AgentError as exc:
+            for workload in units:
+                results[workload].error = str(exc)
+            units = {}
+        for workload in units:
+            comp = results[workload]
+            comp.stalls_a, comp.stalls_b = list(stalls_a), list(stalls_b)
+            comp.context = {**comp.context, "stalls_measured_with": first, "others_on_cpu": others}
+    for workload in units:
+        comp, chosen = results[workload], plan(workload, settings)
         if annotate is not None:
             annotate(workload, comp)
         comp.verdict = verdict(
             comp.a, comp.b, threshold=chosen.threshold, stalls_a=comp.stalls_a, stalls_b=comp.stalls_b,
-            note=chosen.note,
+            note=chosen.note, groups=comp.groups,
         )  # fmt: skip
+        busy = shared(comp)
+        if busy:  # a busy machine: neither a pass nor a fail can be told from its stalls
+            note = "; ".join(filter(None, [chosen.note, busy]))
+            comp.verdict = dataclasses.replace(comp.verdict, outcome="unstable", note=note)
     return results
 
 
 def _round(agent: Agent, workload: str, n: int, s: CpuSettings) -> float:
-    return float(agent.request({"op": "round", "workload": workload, "n": n}, s.timeout)["seconds"])
+    got = agent.request({"op": "round", "workload": workload, "n": n}, s.timeout)
+    return float(got["cpu" if s.clock == "cpu" else "seconds"])
 
 
-def _interleave(a: Agent, b: Agent, workload: str, comp: Comparison, s: CpuSettings, rounds: int) -> None:
-    """Both sides get the same history (prepare, the calibration's rounds, a warm-up round), then
-    ``rounds`` pairs A B, B A, ..., then the sustained blocks, paired the same way."""
-    for agent in (a, b):
+def _interleave(
+    a_side: list[Agent], b_side: list[Agent], workload: str, comp: Comparison, s: CpuSettings, rounds: int
+) -> int:
+    """Every process of both sides gets the same history (prepare, the calibration's rounds, a
+    warm-up round); then ``rounds`` pairs A B, B A, ..., pair i on the i-th pair of processes in
+    turn. Returns the units per round."""
+    everyone = [*a_side, *b_side]
+    for agent in everyone:
         agent.request({"op": "prepare", "workload": workload}, s.timeout)
     # A training step allocates and frees much; its rounds are noisier, so longer.
     target = s.round_seconds * ROUND_SCALE.get(workload, 1)
-    # Units per round so that a round lasts about `target`, timed on A; B runs the same rounds,
-    # untimed: a side that ran more (its allocator's pools grown, its caches warm) is not another place.
+    # Units per round so that a round lasts about `target`, timed on A's first process; every other
+    # process runs the same rounds, untimed: a process that ran more (its allocator's pools grown,
+    # its caches warm) is not another place.
     n = 1
     for _ in range(8):
-        took = _round(a, workload, n, s)
-        _round(b, workload, n, s)
+        took = _round(a_side[0], workload, n, s)
+        for agent in everyone[1:]:
+            _round(agent, workload, n, s)
         if took >= target / 4:
             n = max(1, round(n * target / took))
             break
         n *= 4
-    comp.context = {**comp.context, "units_per_round": n, "pairs": rounds}
-    for agent in (a, b):  # one warm-up round each, not counted
+    comp.context = {**comp.context, "units_per_round": n, "pairs": rounds, "cpu": s.pin_cpu, "processes": len(a_side)}
+    for agent in everyone:  # one warm-up round each, not counted
         _round(agent, workload, n, s)
+    k = len(a_side)
     for i in range(rounds):
+        a, b = a_side[i % k], b_side[i % k]
         order = ((a, comp.a), (b, comp.b)) if i % 2 == 0 else ((b, comp.b), (a, comp.a))  # A B, B A, ...
         for agent, samples in order:
             samples.append(_round(agent, workload, n, s))
-    sustain = {"op": "sustain", "workload": workload, "n": n, "seconds": s.block_seconds, "warm": s.block_warm}
-    for i in range(s.blocks):
-        sides = ((a, comp.stalls_a), (b, comp.stalls_b))
-        for agent, blocks in sides if i % 2 == 0 else sides[::-1]:
-            got = agent.request(sustain, s.timeout)
-            blocks.append((float(got["wall"]), float(got["cpu"])))
+        comp.groups.append(i % k)
+    return n

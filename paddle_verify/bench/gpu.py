@@ -22,7 +22,13 @@ GPU_FLOPS = {"gpu_matmul": 2 * GPU_MATMUL_N**3}  # floating-point operations per
 def gpu_settings(threshold: float, rounds: int) -> CpuSettings:
     """GPU rounds: longer (launch jitter), no sustained blocks (a GPU wait is not a CPU stall)."""
     return CpuSettings(
-        rounds=rounds, round_seconds=0.05, blocks=0, threshold=threshold, timeout=300.0, workloads=GPU_WORKLOADS
+        rounds=rounds,
+        round_seconds=0.05,
+        blocks=0,
+        threshold=threshold,
+        timeout=300.0,
+        workloads=GPU_WORKLOADS,
+        clock="wall",
     )
 
 

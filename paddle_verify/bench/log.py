@@ -28,6 +28,7 @@ class Comparison:
     b: list[float] = field(default_factory=list)
     stalls_a: list[tuple[float, float]] = field(default_factory=list)  # (wall, cpu) of sustained blocks
     stalls_b: list[tuple[float, float]] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)  # pair i's pair of processes (empty: one per side)
     verdict: Verdict | None = None
     gated: bool = True
     context: dict[str, Any] = field(default_factory=dict)

@@ -114,12 +114,16 @@ def verdict(
     seed: int = 0,
     confidence: float = 0.95,
     note: str = "",
+    groups: Sequence[int] = (),
 ) -> Verdict:
     """Fail when B is slower than A by more than ``threshold`` and the interval excludes it.
 
     ``a``/``b``: interleaved round durations (or any measure where bigger is
     worse). ``stalls_a``/``stalls_b``: (wall, cpu) of sustained blocks, if measured;
     the same number on both sides: block i of A and of B are a pair, resampled together.
+    ``groups``: pair i's pair of processes, when each side ran several: the interval resamples
+    the processes, then the pairs within each (a cluster bootstrap), so that it carries what
+    differs from process to process, not only from round to round.
     """
     ratios = pair_ratios(a, b)
     speed = statistics.median(ratios)
@@ -128,8 +132,13 @@ def verdict(
     rng = random.Random(seed)
     n = len(ratios)
     boot = []
+    clusters = [[r for r, g in zip(ratios, groups, strict=True) if g == key] for key in sorted(set(groups))]
     for _ in range(BOOTSTRAP):
-        s = statistics.median(ratios[rng.randrange(n)] for _ in range(n))
+        if len(clusters) > 1:
+            picked = [clusters[rng.randrange(len(clusters))] for _ in clusters]
+            s = statistics.median(c[rng.randrange(len(c))] for c in picked for _ in c)
+        else:
+            s = statistics.median(ratios[rng.randrange(n)] for _ in range(n))
         if stalls_a and stalls_b:
             if paired:
                 picks = [rng.randrange(len(stalls_a)) for _ in stalls_a]

@@ -3,7 +3,8 @@
 # request per line on stdin with one JSON line on stdout:
 #   {"op": "context"}                      -> what explains a gap (seccomp, SSBD, quota, cpuset)
 #   {"op": "prepare", "workload": W}       -> imports and warms up W (not timed)
-#   {"op": "round", "workload": W, "n": N} -> {"seconds": S}: N units of W, timed here
+#   {"op": "round", "workload": W, "n": N} -> {"seconds": S, "cpu": C}: N units of W, timed here
+#                                             (wall and this process's CPU time)
 #   {"op": "sustain", "workload": W, "n": N, "seconds": T, "warm": U} -> {"wall": ..., "cpu": ...}
 #   {"op": "import", "module": M}          -> {"import": S, "process": P}: a fresh Python here, the
 #                                             seconds of its `import M` and of the whole process
@@ -12,6 +13,7 @@ import gc
 import glob
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -188,9 +190,12 @@ def main():
                 gc.collect()  # the collector runs between rounds, not in one of them at random
                 gc.disable()
                 try:
-                    start = time.perf_counter()
+                    use0 = resource.getrusage(resource.RUSAGE_SELF)
+                    start, cpu0 = time.perf_counter(), time.process_time()
                     fn(n)
-                    reply = {"seconds": time.perf_counter() - start}
+                    reply = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu0}
+                    use1 = resource.getrusage(resource.RUSAGE_SELF)  # where the time went: the kernel's part
+                    reply.update(sys=use1.ru_stime - use0.ru_stime, faults=use1.ru_minflt - use0.ru_minflt)
                 finally:
                     gc.enable()
             elif op == "sustain":
