@@ -21,10 +21,10 @@ The ratio container/bare metal is speed ratio x stall ratio; its 95% interval
 comes from a bootstrap over the pairs and the blocks. The gate fails when the
 container is slower by more than the threshold and the interval excludes it
 (the interval already carries the noise); it passes when the interval's top is
-within the threshold (shown no slower than allowed), or when the pair ratios'
-robust spread (IQR/1.349 over the median, so that the machine's occasional long
-stalls do not count) is under 10%. Otherwise it is *unstable*: neither a pass
-nor a fail.
+within the threshold (shown no slower than allowed), or when the ratio is within
+it and the pair ratios' robust spread (IQR/1.349 over the median, so that the
+machine's occasional long stalls do not count) is under 10%. Otherwise it is
+*unstable*: neither a pass nor a fail.
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def verdict(
     sp = spread(ratios)
     if ratio > 1 + threshold and low > 1 + threshold:
         outcome = "fail"  # the interval, which already carries the noise, excludes the threshold
-    elif high <= 1 + threshold or sp <= UNSTABLE_SPREAD:
-        outcome = "pass"  # shown within the threshold, or measured steadily enough to say so
+    elif high <= 1 + threshold or (sp <= UNSTABLE_SPREAD and ratio <= 1 + threshold):
+        outcome = "pass"  # shown within the threshold, or within it and measured steadily enough to say so
     else:
         outcome = "unstable"  # no fail shown, and too noisy to call it a pass
     return Verdict(outcome, ratio, low, high, threshold, sp, speed, stall, note)
