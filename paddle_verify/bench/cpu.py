@@ -120,8 +120,8 @@ Planner = Callable[[str, CpuSettings], Plan]
 
 
 def default_plan(workload: str, s: CpuSettings) -> Plan:
-    """Without a calibration: ``--bench-rounds`` pairs (fewer, longer ones for noisy workloads)."""
-    return Plan(max(10, s.rounds // ROUND_SCALE.get(workload, 1)), s.threshold)
+    """Without a calibration: ``--bench-rounds`` pairs."""
+    return Plan(max(10, s.rounds), s.threshold)
 
 
 def compare(
@@ -207,7 +207,7 @@ def _interleave(
     everyone = [*a_side, *b_side]
     for agent in everyone:
         agent.request({"op": "prepare", "workload": workload}, s.timeout)
-    # A training step allocates and frees much; its rounds are noisier, so longer.
+    # A training step allocates and frees much; its rounds are noisier, so longer (as many pairs).
     target = s.round_seconds * ROUND_SCALE.get(workload, 1)
     # Units per round so that a round lasts about `target`, timed on A's first process; every other
     # process runs the same rounds, untimed: a process that ran more (its allocator's pools grown,

@@ -89,15 +89,15 @@ def bulk(address: tuple[str, int], seconds: float, timeout: float = 10) -> float
 
 def measure(paths: list[PathSamples], *, rounds: int, messages: int, bulk_seconds: float) -> None:
     """Round after round, every path; the first two (the gated pair: bare metal and ``--net=host``)
-    back to back, in turn A B, B A, ..., so that each pair of samples shares the machine's state;
-    the others after them, their order turning too."""
+    twice, back to back, A B at the round's start and B A at its end, so that each pair of samples
+    shares the machine's state and the gated comparison has two pairs a round; the others between
+    them, their order turning."""
     import statistics
 
     gated, others = paths[:2], paths[2:]
     for r in range(rounds):
         turn = r % len(others) if others else 0
-        order = (gated if r % 2 == 0 else gated[::-1]) + others[turn:] + others[:turn]
-        for path in order:
+        for path in gated + others[turn:] + others[:turn] + gated[::-1]:
             rtts = request_response(path.address, messages)
             path.rtts.extend(rtts)
             path.round_p50.append(statistics.median(rtts))
