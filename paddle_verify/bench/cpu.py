@@ -29,8 +29,10 @@ KEEP_ALIVE: dict[str, Any] = {"entrypoint": ["sleep"], "command": ["infinity"]}
 class CpuSettings:
     rounds: int = 40  # interleaved pairs of short rounds (fewer, longer ones for noisy workloads)
     round_seconds: float = 0.03
-    blocks: int = 6  # sustained blocks per side, paired A B, B A, ... (once per variant)
-    block_seconds: float = 0.4
+    blocks: int = 4  # sustained blocks per side, paired A B, B A, ... (once per variant)
+    # Ten CFS periods (100 ms): a quota throttles the block 9 or 10 times, as the block's phase
+    # falls (at 0.4 s, 3 or 4 times: a 5% quota read as 3.9-5.3%).
+    block_seconds: float = 1.0
     block_warm: float = 0.11  # untimed start of each block: more than one CFS period (100 ms)
     threshold: float = 0.05
     cpus: float | None = None  # a CPU quota on the container (diagnosis, self-tests)
