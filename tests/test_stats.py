@@ -136,3 +136,13 @@ def test_a_calibration_chooses_pairs_and_threshold() -> None:
     assert noisy.threshold > 0.03, noisy  # and the threshold raised
     assert "raised from 3.0%: the method resolves no less here" in noisy.note
     assert cal.plan("matmul", s).note == ""  # not calibrated: --bench-rounds and --threshold
+
+
+def test_a_withheld_verdict_is_unstable_and_says_why() -> None:
+    """A clear fail on a CPU others kept busy: no verdict, with the reason in the note."""
+    a, b = drifting_pairs(60, 1.10, seed=7)
+    assert verdict(a, b).outcome == "fail"
+    v = verdict(a, b, note="calibrated", withheld="no verdict: CPU 1 was busy with other work 40% of the time")
+    assert v.outcome == "unstable"
+    assert v.note == "calibrated; no verdict: CPU 1 was busy with other work 40% of the time"
+    assert "[calibrated; no verdict: CPU 1 was busy" in v.describe()

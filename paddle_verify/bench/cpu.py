@@ -3,7 +3,6 @@ interleaved pair by pair on one pinned CPU, then sustained blocks for the stalls
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -186,12 +185,8 @@ def compare(
             annotate(workload, comp)
         comp.verdict = verdict(
             comp.a, comp.b, threshold=chosen.threshold, stalls_a=comp.stalls_a, stalls_b=comp.stalls_b,
-            note=chosen.note, groups=comp.groups,
+            note=chosen.note, groups=comp.groups, withheld=shared(comp) or "",
         )  # fmt: skip
-        busy = shared(comp)
-        if busy:  # a busy machine: neither a pass nor a fail can be told from its stalls
-            note = "; ".join(filter(None, [chosen.note, busy]))
-            comp.verdict = dataclasses.replace(comp.verdict, outcome="unstable", note=note)
     return results
 
 

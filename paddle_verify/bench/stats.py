@@ -115,6 +115,7 @@ def verdict(
     confidence: float = 0.95,
     note: str = "",
     groups: Sequence[int] = (),
+    withheld: str = "",
 ) -> Verdict:
     """Fail when B is slower than A by more than ``threshold`` and the interval excludes it.
 
@@ -123,7 +124,8 @@ def verdict(
     the same number on both sides: block i of A and of B are a pair, resampled together.
     ``groups``: pair i's pair of processes, when each side ran several: the interval resamples
     the processes, then the pairs within each (a cluster bootstrap), so that it carries what
-    differs from process to process, not only from round to round.
+    differs from process to process, not only from round to round. ``withheld``: why no verdict
+    can be given whatever the numbers (the CPU was busy with other work): unstable, saying so.
     """
     ratios = pair_ratios(a, b)
     speed = statistics.median(ratios)
@@ -151,7 +153,9 @@ def verdict(
     tail = (1 - confidence) / 2 * 100
     ratio, low, high = speed * stall, percentile(boot, tail), percentile(boot, 100 - tail)
     sp = spread(ratios)
-    if ratio > 1 + threshold and low > 1 + threshold:
+    if withheld:
+        outcome, note = "unstable", "; ".join(filter(None, [note, withheld]))
+    elif ratio > 1 + threshold and low > 1 + threshold:
         outcome = "fail"  # the interval, which already carries the noise, excludes the threshold
     elif high <= 1 + threshold or (sp <= UNSTABLE_SPREAD and ratio <= 1 + threshold):
         outcome = "pass"  # shown within the threshold, or within it and measured steadily enough to say so
