@@ -80,45 +80,56 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         chosen.update(str(params[key]) for key in ("workload", "measure") if key in params)
 
 
-AA = Callable[[Variant], dict[str, dict[str, Comparison]]]
+class Calibrations:
+    """``calibrations(variant)``: each place against itself (measured once per variant, only with
+    ``--calibrate``); ``calibrations.of(variant)``: the :class:`Calibration` made of it, the one
+    object the verdicts' plans read and ``reports/calibration.json`` holds."""
+
+    def __init__(self, get: Callable[[Variant], tuple[dict[str, dict[str, Comparison]], Calibration]], on: bool):
+        self._get, self._on = get, on
+
+    def __call__(self, variant: Variant) -> dict[str, dict[str, Comparison]]:
+        return self._measured(variant)[0]
+
+    def of(self, variant: Variant) -> Calibration:
+        return self._measured(variant)[1]
+
+    def _measured(self, variant: Variant) -> tuple[dict[str, dict[str, Comparison]], Calibration]:
+        if not self._on:
+            pytest.skip(f"{variant.name}: the A/A calibration runs with --calibrate")
+        return self._get(variant)
 
 
 @pytest.fixture(scope="session")
 def calibration_results(
     docker_session: Session, gatherer: Gatherer, bench_log: BenchLog, pytestconfig: pytest.Config
-) -> Generator[AA, None, None]:
-    """``calibration_results(variant)``: with ``--calibrate``, each place against itself (measured
-    once); written to ``reports/calibration.json`` at the end. A skip without ``--calibrate``."""
+) -> Generator[Calibrations, None, None]:
+    """The A/A calibration of ``--calibrate`` (a skip without it); written to
+    ``reports/calibration.json`` at the end."""
     settings, cache = cpu_settings(pytestconfig), _cache(pytestconfig)
     done: dict[str, Calibration] = {}
 
-    def measure(variant: Variant) -> dict[str, dict[str, Comparison]]:
+    def measure(variant: Variant) -> tuple[dict[str, dict[str, Comparison]], Calibration]:
         got = measure_calibration(docker_session, variant, bench_log, cache, settings)
         done[variant.name] = from_comparisons(got)
-        return got
+        return got, done[variant.name]
 
-    get = measured(gatherer, "bench-calibrate", measure)
-
-    def result(variant: Variant) -> dict[str, dict[str, Comparison]]:
-        if not pytestconfig.getoption("--calibrate"):
-            pytest.skip(f"{variant.name}: the A/A calibration runs with --calibrate")
-        return get(variant)
-
-    yield result
+    yield Calibrations(measured(gatherer, "bench-calibrate", measure), bool(pytestconfig.getoption("--calibrate")))
     if done:
         calibration.save(Path(bench_log.report_dir, "calibration.json"), done)
 
 
 @pytest.fixture(scope="session")
-def planner(pytestconfig: pytest.Config, calibration_results: AA) -> Callable[[Variant], Planner]:
+def planner(pytestconfig: pytest.Config, calibration_results: Calibrations) -> Callable[[Variant], Planner]:
     """Each variant's way to choose its verdicts' pairs and threshold: from the calibration of
-    ``--calibrate`` (measured first) or of ``--calibration PATH``; else ``--bench-rounds``, ``--threshold``."""
+    ``--calibrate`` (measured first: the one saved) or of ``--calibration PATH``; else
+    ``--bench-rounds``, ``--threshold``."""
     given = pytestconfig.getoption("--calibration")
     saved = calibration.load(Path(given)) if given else {}
 
     def plan(variant: Variant) -> Planner:
         if pytestconfig.getoption("--calibrate"):
-            return from_comparisons(calibration_results(variant)).plan
+            return calibration_results.of(variant).plan
         if variant.name in saved:
             return saved[variant.name].plan
         return default_plan
