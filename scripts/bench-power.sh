@@ -2,8 +2,8 @@
 # How often the CPU gate sees a slowdown, and how often it flags the clean image: N runs of
 # each, alternated (clean, quota, clean, quota, ...), of the three CPU workloads of one variant.
 # A "quota" run gives the container `--bench-cpus QUOTA` (0.95: 5% slower under sustained load).
-# Prints one line per run (workload: outcome ratio [95% interval], the run's seconds) and, per
-# workload, the fails of each kind of run.
+# Prints one line per run (workload: outcome ratio [95% interval]; the stalls' own ratio and
+# interval; the run's seconds) and, per workload, the fails of each kind of run.
 #   usage: scripts/bench-power.sh [N [QUOTA [THRESHOLD_PERCENT [VARIANT]]]]   (default: 10 0.95 3 cpu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 cells = [f"{c['group'].split()[-1]}: {c['verdict']['outcome']} {c['verdict']['ratio']:.3f} "
          f"[{c['verdict']['low']:.3f},{c['verdict']['high']:.3f}]" for c in d["comparisons"]]
-print(f"{sys.argv[2]:5} run {sys.argv[3]:>2} ({sys.argv[4]}s): " + "; ".join(cells), flush=True)
+v = d["comparisons"][0]["verdict"]  # the stalls: measured once a variant, every workload's
+stalls = f"stalls {v['stall_ratio']:.3f} [{v['stall_low']:.3f},{v['stall_high']:.3f}]"
+print(f"{sys.argv[2]:5} run {sys.argv[3]:>2} ({sys.argv[4]}s): " + "; ".join(cells) + f"; {stalls}", flush=True)
 PY
     done
 done | tee "$out/log"

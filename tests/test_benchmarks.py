@@ -39,6 +39,9 @@ def test_cpu_quota_fails_the_gate(reference_images: dict[str, str], run_bench: C
     assert "container slower than allowed: cpu: cpu cpu interp: container/bare metal = " in msg
     assert "differs: cpu_max bare=" in msg
     assert "container='50000 100000'" in msg
+    # The diagnosis: the stalls alone, with their own interval, beyond the threshold.
+    assert "stalls alone beyond the threshold (95% CI " in msg, msg
+    assert "container waits for a CPU under sustained load (a CPU quota, a shared cpuset)" in msg, msg
     assert run.bench is not None, run.stdout[-2000:]
     comp = run.bench["comparisons"][0]
     assert comp["verdict"]["outcome"] == "fail"

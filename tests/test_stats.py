@@ -146,3 +146,31 @@ def test_a_withheld_verdict_is_unstable_and_says_why() -> None:
     assert v.outcome == "unstable"
     assert v.note == "calibrated; no verdict: CPU 1 was busy with other work 40% of the time"
     assert "[calibrated; no verdict: CPU 1 was busy" in v.describe()
+
+
+def test_stalls_fail_on_their_own_whatever_the_speed() -> None:
+    """A container measured 3% faster per CPU-second and throttled 5% under sustained load: the
+    product (1.02) is within a 3% threshold, the stalls alone are not (a quota: a defect of the
+    place no speed edge pays for)."""
+    a, b = drifting_pairs(120, 0.97, seed=8)
+    quota = [(1.052, 1.0), (1.055, 1.0), (1.05, 1.0), (1.056, 1.0)]
+    free = [(1.0, 1.0), (1.0002, 1.0), (1.0, 1.0), (1.0001, 1.0)]
+    v = verdict(a, b, threshold=0.03, stalls_a=free, stalls_b=quota)
+    assert v.ratio < 1.03 < v.stall_low
+    assert v.outcome == "fail"
+    assert "stalls alone beyond the threshold (95% CI 1.05" in v.describe()
+    clean = verdict(a, b, threshold=0.03, stalls_a=free, stalls_b=free)
+    assert clean.outcome == "pass", clean.describe()
+    assert "stalls alone" not in clean.describe()
+
+
+def test_stalls_beyond_the_threshold_in_doubt_are_no_pass() -> None:
+    """Stalls read beyond the threshold, their interval reaching below it: unstable, not a pass
+    earned by a faster speed."""
+    a, b = drifting_pairs(120, 0.97, seed=9)
+    doubt = [(1.02, 1.0), (1.05, 1.0), (1.03, 1.0), (1.045, 1.0)]
+    free = [(1.0, 1.0)] * 4
+    v = verdict(a, b, threshold=0.03, stalls_a=free, stalls_b=doubt)
+    assert v.stall_low < 1.03 < v.stall_ratio
+    assert v.ratio < 1.03
+    assert v.outcome == "unstable", v.describe()
