@@ -32,6 +32,24 @@ def test_cpu_compute(
 
 
 @pytest.mark.parametrize("workload", CPU_WORKLOADS)
+def test_cpu_container_seconds_per_bare_metal_second(
+    benchmark: Any,
+    variant: Variant,
+    workload: str,
+    cpu_results: Callable[[Variant], dict[str, Comparison]],
+    replay: Callable[..., None],
+) -> None:
+    """For the history: the container's time for what takes bare metal one second, pair by pair,
+    stalls included (1.0 s: no overhead). Unlike the absolute rows above it compares two runs
+    whatever the machine's speed in each."""
+    comp = cpu_results(variant)[workload]
+    if comp.error:
+        pytest.fail(f"{variant.name}: {workload}: {comp.error}")
+    extra = {"context": comp.context, "stall_ratio": comp.stall("b") / comp.stall("a")}
+    replay(benchmark, comp.per_a_second(), f"{comp.group}: container seconds per bare-metal second", extra)
+
+
+@pytest.mark.parametrize("workload", CPU_WORKLOADS)
 def test_cpu_overhead_within_threshold(
     variant: Variant,
     workload: str,

@@ -41,6 +41,15 @@ class Comparison:
         factor = self.stall(side)
         return [r * factor for r in (self.a if side == "a" else self.b)]
 
+    def per_a_second(self) -> list[float]:
+        """B's time for what takes A one second, pair by pair: b_i / a_i times B's stall factor over
+        A's (the gate's ratio, sample by sample). Each pair shares the machine's state, so two runs
+        of it compare the places, not how fast the machine was in each: the history row a run under
+        a quota trips on even when this machine ran at another speed (a 0.66-1.39x move between
+        runs a quarter of a minute apart, here) for the saved one."""
+        factor = self.stall("b") / self.stall("a")
+        return [y / x * factor for x, y in zip(self.a, self.b, strict=True)]
+
     def stall(self, side: str) -> float:
         """Side ``a``'s or ``b``'s stall factor (1.0 without sustained blocks)."""
         blocks = self.stalls_a if side == "a" else self.stalls_b
