@@ -120,6 +120,10 @@ TABLE: dict[str, tuple[str, ...]] = {
         "test only the statistics (tests/test_stats.py does)",
     ),
     "test_cpu_compute": ("cannot:a measurement, not a gate: it replays the agents' timings into pytest-benchmark",),
+    # a history row: its self-test is the saved clean run compared with a run under a quota
+    "test_cpu_container_seconds_per_bare_metal_second": (
+        "selftest:test_benchmarks.py::test_history_compare_trips_on_a_quota",
+    ),
     "test_gpu_compute": ("cannot:a measurement, not a gate: it replays the agents' timings into pytest-benchmark",),
     "test_network_latency": ("cannot:a measurement, not a gate: it replays the round trips into pytest-benchmark",),
     "test_network_throughput": (
