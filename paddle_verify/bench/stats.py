@@ -95,7 +95,7 @@ class Verdict:
     @property
     def stalls_fail(self) -> bool:
         """The stalls alone exceed the threshold, their interval too."""
-        return self.stall_ratio > 1 + self.threshold and self.stall_low > 1 + self.threshold
+        return beyond(self.stall_ratio, self.stall_low, self.threshold)
 
     @property
     def half_width(self) -> float:
@@ -116,6 +116,11 @@ class Verdict:
             )
             + (f" [{self.note}]" if self.note else "")
         )
+
+
+def beyond(value: float, low: float, threshold: float) -> bool:
+    """A slowdown shown: the ratio and its interval's bottom both past ``1 + threshold``."""
+    return value > 1 + threshold and low > 1 + threshold
 
 
 def stall_ratio(stalls_a: Sequence[tuple[float, float]], stalls_b: Sequence[tuple[float, float]]) -> float:
@@ -181,10 +186,9 @@ def verdict(
     limit = 1 + threshold
     if withheld:
         outcome, note = "unstable", "; ".join(filter(None, [note, withheld]))
-    elif (ratio > limit and low > limit) or (stall > limit and stall_low > limit):
-        outcome = (
-            "fail"  # the interval (the ratio's or the stalls' own), which carries the noise, excludes the threshold
-        )
+    elif beyond(ratio, low, threshold) or beyond(stall, stall_low, threshold):
+        # the interval (the ratio's, or the stalls' own), which carries the noise, excludes the threshold
+        outcome = "fail"
     elif (high <= limit or (sp <= UNSTABLE_SPREAD and ratio <= limit)) and not stall > limit:
         outcome = "pass"  # shown within the threshold, or within it and measured steadily enough to say so
     else:
