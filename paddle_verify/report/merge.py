@@ -10,11 +10,9 @@ run give the same ids and outcomes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -167,23 +165,7 @@ def merge(directories: Sequence[Path], out: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="paddle-verify", description="paddle-verify's reports")
-    commands = parser.add_subparsers(dest="command", required=True)
-    m = commands.add_parser("merge", help="merge the report directories of shard runs into one report")
-    m.add_argument("dirs", nargs="+", type=Path, metavar="REPORT_DIR", help="a shard's --report-dir")
-    m.add_argument("-o", "--out", required=True, type=Path, metavar="OUT", help="where the merged report goes")
-    args = parser.parse_args(argv)
-    try:
-        summary = merge(args.dirs, args.out)
-    except MergeError as exc:
-        print(f"paddle-verify merge: {exc}", file=sys.stderr)
-        return 4
-    counts = ", ".join(
-        f"{col}: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items())) for col, c in summary["totals"].items()
-    )
-    print(f"merged {len(args.dirs)} shard(s) into {args.out}: {counts}; exit status {summary['exit_status']}")
-    return 0
+    """The former entry point: ``paddle-verify merge`` (kept for callers of this module)."""
+    from ..cli import main as cli_main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return cli_main(argv)
