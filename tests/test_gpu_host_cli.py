@@ -9,8 +9,10 @@ on this GPU-less machine and on the fake NVIDIA host trees of ``test_gpu.py`` (T
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -135,6 +137,27 @@ def test_uuid_mismatch_between_libcuda_and_nvidia_smi(
     assert reason in out.splitlines(), out
 
 
+@AS_ROOT
+def test_libcuda_counts_fewer_gpus_than_nvidia_smi(
+    host_cli: Callable[..., tuple[int, str, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, root = host_cli()
+    assert status == 0, out
+    one = tmp_path / "one-node"  # the fake libcuda opens only GPU 0's node
+    one.mkdir()
+    os.mknod(one / "nvidia0", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    monkeypatch.setenv("PADDLE_VERIFY_FAKE_DEV", str(one))
+    assert main(["host", "--root", str(root)]) == EXIT_HOST
+    reasons = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  - ")]
+    assert reasons == [
+        "  - GPU count mismatch: libcuda counts 1, nvidia-smi -L 2",
+        f"  - UUID mismatch between libcuda ({fake_uuid(0)}) and nvidia-smi -L ({fake_uuid(0)}, {fake_uuid(1)})",
+    ], reasons
+
+
 @NO_GPU_HERE
 def test_runs_with_the_standard_library_alone(tmp_path: Path) -> None:
     """What scripts/gpu-host-check.sh relies on: the package on PYTHONPATH, no site-packages."""
@@ -148,6 +171,24 @@ def test_runs_with_the_standard_library_alone(tmp_path: Path) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False)
     assert "third-party: []" in proc.stdout, proc.stdout + proc.stderr
     assert "paddle-verify host: gpu (CUDA 12.6): NOT READY: no NVIDIA GPU on this host" in proc.stdout
+
+
+@NO_GPU_HERE
+def test_prepared_gpu_host_script_runs_here_within_its_budget(tmp_path: Path) -> None:
+    """scripts/gpu-host-check.sh, written for a lent GPU machine, run here: every step, well within 5 minutes."""
+    start = time.monotonic()
+    env = {**os.environ, "OUT": str(tmp_path)}
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "gpu-host-check.sh")], capture_output=True, text=True, env=env, timeout=300
+    )
+    seconds = time.monotonic() - start
+    report = (tmp_path / "gpu-host-check.txt").read_text()
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert seconds < 120, f"the script took {seconds:.0f}s here; the device call allows 300"
+    assert "### paddle-verify host --manifest (three gpu variants: CUDA 11.8, 12.6, 13.0)" in report
+    assert "paddle-verify host: cuda-13-0 (CUDA 13.0): NOT READY: no NVIDIA GPU on this host" in report, report
+    assert report.count("exit status: 8") == 2, report  # both host runs: no GPU here
+    assert '"libcuda_files": []' in report, report  # the probe's JSON
 
 
 @pytest.mark.parametrize(

@@ -54,9 +54,9 @@ def libcuda_names(host: HostGpus) -> list[str]:
     return files + (["libcuda.so.1", "libcuda.so"] if host.root == Path("/") else [])
 
 
-def run_libcuda_probe(host: HostGpus, timeout: float) -> tuple[Libcuda | None, list[str], str | None]:
-    """The GPU probe run with this host's Python: (its libcuda answer, the libcuda files it saw in the
-    usual driver directories, why there is no answer)."""
+def run_probe(host: HostGpus, timeout: float) -> tuple[dict[str, Any] | None, str | None]:
+    """The GPU probe run with this host's Python (libcuda, device nodes, ``nvidia-smi -L``; not
+    paddle): (its JSON, why there is none)."""
     config = {
         "libcuda_names": libcuda_names(host),
         "lib_dirs": sorted({str(p.parent) for p in host.libraries}),
@@ -68,10 +68,19 @@ def run_libcuda_probe(host: HostGpus, timeout: float) -> tuple[Libcuda | None, l
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 15, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, [], f"the GPU probe did not run: {exc}"
+        return None, f"the GPU probe did not run: {exc}"
     raw = inimage.read_marked(proc.stdout, inimage.GPU_MARKER)
     if raw is None:
-        return None, [], f"the GPU probe said nothing (exit code {proc.returncode}): {proc.stderr.strip()[-300:]}"
+        return None, f"the GPU probe said nothing (exit code {proc.returncode}): {proc.stderr.strip()[-300:]}"
+    return raw, None
+
+
+def run_libcuda_probe(host: HostGpus, timeout: float) -> tuple[Libcuda | None, list[str], str | None]:
+    """The probe's libcuda answer, the libcuda files it saw in the usual driver directories, and
+    why there is no answer."""
+    raw, why = run_probe(host, timeout)
+    if raw is None:
+        return None, [], why
     child: dict[str, Any] = raw.get("libcuda") or {}
     if not child.get("data"):
         why = child.get("error") or (child.get("stderr") or "").strip()[-300:] or f"exit code {child.get('rc')}"
