@@ -147,6 +147,8 @@ def summary_shape(text: str) -> re.Pattern[str] | None:
     for line in reversed(text.splitlines()):
         m = SUMMARY.match(line.strip())
         if m:
-            words = re.split(r"\d+(?:\.\d+)?", m["body"])
-            return re.compile(r"^=+ " + r"\d+(?:\.\d+)?".join(re.escape(w) for w in words) + r" =+$", re.M)
+            body = re.sub(r" \(\d+:\d\d:\d\d\)$", "", m["body"])  # pytest adds "(0:02:25)" past a minute
+            words = re.split(r"\d+(?:\.\d+)?", body)
+            number = r"\d+(?:\.\d+)?"
+            return re.compile(r"^=+ " + number.join(re.escape(w) for w in words) + r"(?: \(\d+:\d\d:\d\d\))? =+$", re.M)
     return None

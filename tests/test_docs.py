@@ -56,6 +56,7 @@ def test_markers_are_parsed_as_documented(tmp_path: Path) -> None:
     shape = summary_shape(first.sample or "")
     assert shape is not None, first.sample
     assert shape.search("=== 18 passed, 2 skipped in 40.12s ===")
+    assert shape.search("=== 18 passed, 2 skipped in 80.12s (0:01:20) ==="), "pytest's (h:mm:ss) past a minute"
     assert not shape.search("=== 18 passed in 40.12s ==="), "a sample's outcome words must all be printed"
     assert last.marker("skip") == "needs a GPU"
     assert problems(Block("x.md", 1, "bash", "ls\n")), "a ```bash block escapes the runner: must be refused"
