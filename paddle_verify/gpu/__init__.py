@@ -3,7 +3,7 @@ container then sees (facts)."""
 
 from .facts import GpuCheck, GpuFacts, gather, smi_uuids
 from .host import NO_GPU, Gpu, HostGpus, discover
-from .mapping import MODES, GpuMapping, mapping
+from .mapping import MODES, GpuMapping, engine_refuses, mapping
 
 __all__ = [
     "MODES",
@@ -14,6 +14,7 @@ __all__ = [
     "GpuMapping",
     "HostGpus",
     "discover",
+    "engine_refuses",
     "gather",
     "mapping",
     "smi_uuids",
