@@ -70,9 +70,7 @@ def mapping(host: HostGpus, mode: str) -> GpuMapping:
             create_kwargs={"cdi_devices": (CDI_ALL_GPUS,)},
             # Where the spec mounts libcuda is the spec's to say: the probe looks for it by name, and
             # in the places the host's driver libraries are (an NVIDIA spec mounts them at their paths).
-            libcuda_paths=tuple(
-                host.in_container(p) for p in host.libraries if Path(p).name.startswith("libcuda.so")
-            ),
+            libcuda_paths=tuple(host.in_container(p) for p in host.libraries if Path(p).name.startswith("libcuda.so")),
             lib_dirs=tuple(sorted({str(Path(host.in_container(p)).parent) for p in host.libraries})),
             description=f"cdi: --device {CDI_ALL_GPUS} (the host's CDI specs, through Podman's libpod API)",
         )
