@@ -14,7 +14,7 @@ WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check test venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
+.PHONY: all check check-podman podman test venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
 	gpu-images-cuda-base base lint clean-images
 
 all: check
@@ -118,6 +118,19 @@ check: venv images
 	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all $(PYTEST_ARGS)
 	$(BIN)/pytest checks/ --manifest variants/reference-gpu.toml --variant all --allow-no-gpu \
 		--report-dir reports/gpu $(PYTEST_ARGS)
+
+# Podman beside Docker: the Podman service on its Docker-compatible socket (scripts/ensure-podman.sh),
+# the cpu reference images copied into it (by ID: only when it lacks them), and the gate of the
+# three cpu variants on both engines in one run: one report, a column per variant and engine.
+PODMAN_URL := unix:///run/podman/podman.sock
+podman:
+	bash scripts/ensure-podman.sh >/dev/null
+
+check-podman: venv cpu-images podman
+	bash scripts/copy-to-podman.sh $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v))
+	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all \
+		--engine docker=unix:///var/run/docker.sock --engine podman=$(PODMAN_URL) \
+		--report-dir reports/podman $(PYTEST_ARGS)
 
 test: venv tools images
 	$(BIN)/pytest tests/ --report-dir reports/selftest $(PYTEST_ARGS)

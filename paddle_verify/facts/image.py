@@ -113,6 +113,13 @@ class ImageFacts(VariantFacts):
         return self.inspect_raw
 
     @property
+    def image_id(self) -> str | None:
+        """The image's ID: the digest of its config (``sha256:...``), which every engine computes alike
+        (Docker and Podman agree on it; each computes a repository digest of its own)."""
+        value = (self.inspect_raw or {}).get("Id")
+        return str(value) if value else None
+
+    @property
     def repo_digest(self) -> str | None:
         """The digest (``sha256:...``) the engine holds for the image's repository: with ``--pull``,
         what the tag resolved to in the registry; None when the engine has none (a local build)."""

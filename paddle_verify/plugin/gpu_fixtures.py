@@ -106,7 +106,10 @@ def gpu_facts(
         return gpu.gather(session, variant, None, timeout=timeout, container_id=base.container_id)
 
     kind = Kind("gpu", one)
+    mode = gpu_mapping.mode
     for variant in on_engines(pytestconfig, selected(pytestconfig)):
+        if gpu.engine_refuses(mode, fleet.kind(variant)) and variant.flavour == "gpu":
+            continue  # its GPU checks are not run on that engine (gpu_check says why)
         if (variant.flavour == "cpu" or host_gpus.found) and engine_of(pytestconfig, variant).name in gatherers:
             fleet.pick(gatherers, variant).start(kind, [variant])
     return lambda variant: fleet.pick(gatherers, variant).get(kind, variant)
@@ -132,6 +135,9 @@ def gpu_check(
             checks = sorted({i.name.split("[")[0] for i in request.session.items if i.get_closest_marker("gpu_device")})
             pytest.skip(f"{message} (--allow-no-gpu): {', '.join(checks)}")
         return gpu.GpuCheck(variant, host_gpus, mode, lambda: _raise(message), no_gpu=message)
+    refused = gpu.engine_refuses(mode, request.getfixturevalue("fleet").kind(variant))
+    if refused:  # the engine cannot do what the mapping asks: nothing to judge the image by
+        pytest.skip(f"{variant.id}: not run on this engine: {refused}")
     get: Callable[[Variant], gpu.GpuFacts] = request.getfixturevalue("gpu_facts")
     return gpu.GpuCheck(variant, host_gpus, mode, lambda: get(variant))
 

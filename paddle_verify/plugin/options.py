@@ -158,9 +158,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "--gpu-mode",
         type=parsers.gpu_mode,
         default="seed",
-        metavar="{seed,gpus}",
+        metavar="{seed,gpus,cdi}",
         help="how gpu variants get the host's GPUs: seed (the install page's --device and -v for each "
-        "/dev/nvidia* and driver library) or gpus (--gpus all, the NVIDIA runtime) (default: seed)",
+        "/dev/nvidia* and driver library), gpus (--gpus all, the NVIDIA runtime) or cdi (--device "
+        "nvidia.com/gpu=all, the host's CDI specs; Podman) (default: seed)",
     )
     group.addoption(
         "--allow-no-gpu",

@@ -148,13 +148,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # only runtime variants run) is deselected, not reported as a skip.
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
-    # So is a comparison of engines' pulls in a run without --pull or with one engine.
-    compared = bool(config.getoption("--pull")) and len(engines(config)) > 1
+    # So is a comparison of engines in a run with one engine.
+    compared = len(engines(config)) > 1
     for item in items:
         uses_variant = "variant" in getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
         inapplicable = uses_variant and not isinstance(params.get("variant"), Variant)
-        inapplicable |= not compared and item.get_closest_marker("pulled_on_engines") is not None
+        inapplicable |= not compared and item.get_closest_marker("on_several_engines") is not None
         (drop if inapplicable else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
