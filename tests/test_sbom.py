@@ -25,9 +25,7 @@ ENTRY: dict[str, Any] = {
 
 
 def _roles(doc: dict[str, Any]) -> dict[str, str]:
-    return {
-        c["purl"]: p["value"] for c in doc["components"] for p in c.get("properties", []) if p["name"] == sbom.ROLE
-    }
+    return {c["purl"]: p["value"] for c in doc["components"] for p in c.get("properties", []) if p["name"] == sbom.ROLE}
 
 
 def test_an_sbom_names_the_image_and_every_package() -> None:

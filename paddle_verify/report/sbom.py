@@ -25,8 +25,6 @@ from cyclonedx.model import HashAlgorithm, HashType, Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.output.json import JsonV1Dot6
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 FOLDER = "sbom"  # under the report directory
@@ -129,6 +127,9 @@ def render(variant: str, entry: Mapping[str, Any]) -> str:
 
 def validate(text: str) -> str | None:
     """None when ``text`` is valid CycloneDX 1.6 JSON (the strict schema), else the error."""
+    from cyclonedx.schema import SchemaVersion  # imported here: jsonschema's import takes seconds
+    from cyclonedx.validation.json import JsonStrictValidator
+
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
     return None if error is None else str(error)
 
