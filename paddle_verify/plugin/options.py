@@ -223,7 +223,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
     group.addoption(
         "--reuse-verdicts",
-        default=None,
+        type=parsers.store,
         metavar="DIR",
         help="report a variant passed from a run stored in DIR when its key (image ID and layers, contract, suite "
         "code, options, engine, GPU) is unchanged and every check passed then; store this run's (default: off)",

@@ -135,7 +135,9 @@ class Recorder:
             cost = self.notes.get("variants", {}).get(variant, {})
             extra = f"  ({cost['execs']} exec, facts in {cost['seconds']:.1f}s)" if cost else ""
             reused = self.notes.get("reused", {}).get(variant)
-            extra += f"  (reused: passed in run {reused['run']} at {reused['time']}, no container)" if reused else ""
+            if reused:  # its facts are gathered only where another variant's check compares with it
+                alone = "" if cost else ", no container"
+                extra += f"  (reused: passed in run {reused['run']} at {reused['time']}{alone})"
             tr.write_line(f"{variant:>12}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + extra)
         faults = self.faults()
         if sum(faults.values()):
