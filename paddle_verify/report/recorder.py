@@ -146,6 +146,8 @@ class Recorder:
                 tr.write_line(
                     "every failure is the host's (not the image's): the run exits with 8", red=True, bold=True
                 )
+        if self.notes.get("reuse_off"):
+            tr.write_line(f"--reuse-verdicts: {self.notes['reuse_off']}")
         if self.notes.get("reuse_ignored"):
             tr.write_line(f"WARNING: --reuse-verdicts: {self.notes['reuse_ignored']}", yellow=True, bold=True)
         since = self.notes.get("baseline")
