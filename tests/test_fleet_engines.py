@@ -148,6 +148,8 @@ def test_pull_records_each_engines_digest(
     junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
     props = {p.get("name"): p.get("value") for p in junit.iter("property")}
     assert props.get("image.cpu@b.repo_digest") == digest, f"cpu@b: no digest in the JUnit properties: {props}"
+    sboms = sorted(p.name for p in (tmp_path / "reports" / "sbom").iterdir())
+    assert sboms == ["cpu.cdx.json"], f"cpu: one image ID on both engines, one SBOM expected, found {sboms}"
     # Compared on several engines with or without --pull (the image ID, not the repository digest);
     # deselected with one engine.
     for args, engines, compared in (
@@ -181,6 +183,8 @@ def test_a_tag_repointed_on_one_engine_fails_the_digest_check(
     for test, message in run.messages().items():
         for words in ("cpu: tag", ref, "is image sha256:", original, other, "engine local", "engine b"):
             assert words in message, f"{test}: expected {words!r} in the message, found {message!r}"
+    sboms = sorted(p.name for p in (tmp_path / "reports" / "sbom").iterdir())
+    assert sboms == ["cpu@b.cdx.json", "cpu@local.cdx.json"], f"cpu: two images, one SBOM each expected: {sboms}"
     print(f"repointed: {run.messages()['test_same_image_on_every_engine[cpu@b]']}")
 
 

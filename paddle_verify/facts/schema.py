@@ -138,6 +138,8 @@ class InstalledPackages(TypedDict):
 
     python: dict[str, str]  # `pip list` of the image's Python (its dist-info metadata)
     debian: dict[str, str] | None  # `dpkg-query -W` (/var/lib/dpkg/status); None: no dpkg
+    debian_arch: NotRequired[dict[str, str] | None]  # each Debian package's architecture (amd64, all)
+    os_release: NotRequired[dict[str, str] | None]  # /etc/os-release: ID, VERSION_ID, VERSION_CODENAME
 
 
 class Probe(TypedDict):

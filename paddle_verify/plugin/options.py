@@ -40,15 +40,11 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="check image REF as VARIANT (repeatable); selects VARIANT when --variant is not given",
     )
     group.addoption(
-        "--manifest",
-        default=None,
-        metavar="PATH",
-        help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})",
+        "--manifest", default=None, metavar="PATH", help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})"
     )
     group.addoption(
         "--pull",
         action="store_true",
-        default=False,
         help="every engine pulls every image from its registry (present or not); the repository digest each "
         "engine ran is recorded and compared across engines (default: never pull)",
     )
@@ -225,6 +221,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         default=10.0,
         metavar="PERCENT",
         help="with --baseline: how much bigger than the baseline's an image may be (default: 10)",
+    )
+    group.addoption(
+        "--reuse-verdicts",
+        type=parsers.store,
+        metavar="DIR",
+        help="report a variant passed from a run stored in DIR when its key (image ID and layers, contract, suite "
+        "code, options, engine, GPU) is unchanged and every check passed then; store this run's (default: off)",
     )
     group.addoption(
         "--report-dir",
