@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import merge
+from . import init, merge
 
-SUBCOMMANDS = (merge,)
+SUBCOMMANDS = (init, merge)
 
 
 def build_parser() -> argparse.ArgumentParser:
