@@ -53,6 +53,13 @@ def add_parser(commands: Any) -> None:
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="where to write (default: stdout)")
     p.add_argument("--pull", action="store_true", help="pull the image first (default: never pull)")
     p.add_argument(
+        "--run-label",
+        type=parsers.label,
+        default=None,
+        metavar="VALUE",
+        help="label what init creates with org.paddle-verify.run=VALUE (it is removed when init ends)",
+    )
+    p.add_argument(
         "--exec-timeout", type=parsers.seconds, default=60.0, metavar="SECONDS", help="deadline of each command (60)"
     )
     p.set_defaults(func=run)
@@ -74,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         client = connect()
     except EngineError as exc:
         return _fail(str(exc))
-    session = Session(client)
+    session = Session(client, run_label=args.run_label)
     try:
         facts = read_image(session, request, timeout=args.exec_timeout, pull=args.pull)
         kept = draft_of(facts, request, shlex.join(words))

@@ -103,7 +103,7 @@ def _runtime(facts: ImageFacts, request: Request, kept: Kept) -> tuple[Section, 
         else:
             dropped[name] = "not on PATH" if not c["path"] else f"{c['path']} not executable"
     paths = ", ".join(facts.command(c)["path"] or c for c in commands)
-    s.add("commands", commands, f"on PATH and executable: {paths}.", dropped=dropped)
+    s.add("commands", commands, f"on PATH and executable: {paths or 'none'}", dropped=dropped)
     packages, dropped = [], {}
     for name in rt.packages:
         p = facts.package(name)
@@ -113,7 +113,9 @@ def _runtime(facts: ImageFacts, request: Request, kept: Kept) -> tuple[Section, 
             dropped[name] = p.get("error") or "imports but reports no version"
     imports = facts.imports
     versions = ", ".join(f"{n} {facts.package(n).get('version')}" for n in packages)
-    s.add("packages", packages, f"import in {facts.variant.python}, with a version: {versions}.", dropped=dropped)
+    s.add(
+        "packages", packages, f"import in {facts.variant.python}, with a version: {versions or 'none'}", dropped=dropped
+    )
     if parsed.version:
         line = next(ln for ln in out.splitlines() if ln.startswith("PaddlePaddle"))
         s.add("version_pattern", VERSION_PATTERN, f"matches `paddle version`'s line {line.strip()!r}")
@@ -170,7 +172,7 @@ def _cuda(facts: ImageFacts, s: Section, kept: Kept) -> None:
     s.add(
         "cuda_libraries",
         loaded,
-        "load in the image (ctypes, no GPU needed), by the names paddle dlopens.",
+        "load in the image (ctypes, no GPU needed), by the names paddle dlopens",
         dropped=absent,
     )
     runtime, version = cuda["runtime"], cuda["runtime_version"]

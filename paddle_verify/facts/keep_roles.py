@@ -39,12 +39,12 @@ def devel_section(facts: ImageFacts, unmet: list[str]) -> Section:
     markers = [m for m in discover.SOURCE_MARKERS if trees and all(t["markers"].get(m) for t in trees)]
     absent = {t["dir"]: "absent or empty" for t in devel["sources"] if t not in trees}
     counted = "; ".join(f"{t['dir']}: {t['files']}{'+' * (t['files'] >= 2000)} files" for t in trees)
-    s.add("source_dirs", [t["dir"] for t in trees], f"{counted or 'none'}.", dropped=absent)
+    s.add("source_dirs", [t["dir"] for t in trees], counted or "none", dropped=absent)
     unmarked = {m: "not in every source dir" for m in discover.SOURCE_MARKERS if m not in markers}
-    s.add("source_markers", markers, "files present in every source dir kept.", dropped=unmarked)
+    s.add("source_markers", markers, "files present in every source dir kept", dropped=unmarked)
     if not trees:
         unmet.append(f"test_source_tree: none of {', '.join(discover.SOURCE_DIRS)} holds files")
-    s.add("toolchain", tools, "exit 0 in the image: " + "; ".join(answers) + ".", dropped=dropped)
+    s.add("toolchain", tools, "exit 0 in the image: " + ("; ".join(answers) or "none"), dropped=dropped)
     return s
 
 
@@ -58,10 +58,10 @@ def demo_section(facts: ImageFacts) -> Section:
             packages.append(name)
         else:
             dropped[name] = p.get("error") or "?"
-    s.add("packages", packages, "demo dependencies that import.", dropped=dropped)
+    s.add("packages", packages, "demo dependencies that import", dropped=dropped)
     commands = [n for n in discover.DEMO_COMMANDS if facts.command(n)["path"] and facts.command(n)["executable"]]
     absent = {n: "not on PATH" for n in discover.DEMO_COMMANDS if n not in commands}
-    s.add("commands", commands, "demo tools on PATH and executable.", dropped=absent)
+    s.add("commands", commands, "demo tools on PATH and executable", dropped=absent)
     try:
         run, data = facts.demo_train
     except FactMissing as exc:

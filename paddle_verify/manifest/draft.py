@@ -43,7 +43,8 @@ class Section:
     def add(self, key: str, value: Value, why: str = "", dropped: dict[str, str] | None = None) -> None:
         """``key = value`` with ``why`` and the candidates not kept (``dropped``: name -> why not)."""
         if dropped:
-            why += " Not kept: " + "; ".join(f"{k} ({v})" for k, v in dropped.items()) + "."
+            lead = why.strip().rstrip(".") + ". " if why.strip() else ""
+            why = lead + "Not kept: " + "; ".join(f"{k} ({v})" for k, v in dropped.items()) + "."
         self.entries.append(Entry(key, value, why))
 
 
