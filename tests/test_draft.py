@@ -127,6 +127,8 @@ def test_a_launcher_without_a_version_line_is_unmet(tmp_path: Path) -> None:
     assert "test_paddle_version_exits_0_offline" in unmet
     assert "test_paddle_version_prints_version_and_build" in unmet
     assert "test_with_gpu_matches_flavour: with_gpu: None in a gpu image" in unmet
+    assert mine.runtime.cuda_libraries == ()  # nothing of CUDA loads on this host: no CUDA check
+    assert mine.runtime.cuda_runtime is None
 
 
 @pytest.mark.parametrize("name", ["all", "Upper", "a b", ""])

@@ -15,7 +15,7 @@ import pytest
 from paddle_verify.engine import LABEL_RUN
 from paddle_verify.manifest import load
 
-from .conftest import ImageFactory, InnerRun, reference_image, run_suite
+from .conftest import REFERENCE_GPU, ImageFactory, InnerRun, reference_image, run_suite
 
 # Each command's deadline: on this shared 2-core machine `paddle version` alone took 30 s under load.
 TIMEOUT = "300"
@@ -103,3 +103,21 @@ def test_a_missing_image_is_one_line_exit_4_and_nothing_left(
     assert f"image {absent} is not present" in lines[0], proc.stderr
     assert not (tmp_path / "out.toml").exists(), "init wrote a manifest for a missing image"
     assert labelled(docker_client, run_label) == []
+
+
+def test_a_gpu_image_s_manifest_keeps_its_cuda_and_passes(gpu_reference_images: dict[str, str], tmp_path: Path) -> None:
+    """The flavour from `with_gpu: ON`, the CUDA libraries that load and the runtime found among
+    candidates (the probe's discovery option); the gate passes it (no GPU here: --allow-no-gpu)."""
+    ref = gpu_reference_images["gpu"]
+    proc = init(tmp_path, "--image", ref, "--variant", "gpu", "-o", "gpu.toml", "--exec-timeout", TIMEOUT)
+    assert proc.returncode == 0, f"gpu: init exited with {proc.returncode}: {proc.stderr[-2000:]}"
+    variant = load(tmp_path / "gpu.toml").variants["gpu"]
+    reference = load(REFERENCE_GPU).variants["gpu"].runtime
+    assert variant.flavour == "gpu", f"gpu: init wrote flavour {variant.flavour}"
+    assert variant.runtime.cuda_runtime == reference.cuda_runtime, variant.runtime.cuda_runtime
+    assert set(reference.cuda_libraries) <= set(variant.runtime.cuda_libraries), variant.runtime.cuda_libraries
+    (tmp_path / "gate").mkdir()
+    args = ("--manifest", str(tmp_path / "gpu.toml"), "--variant", "gpu", "--allow-no-gpu", "-m", "not ssh")
+    run = run_suite(tmp_path / "gate", *args, "--exec-timeout", TIMEOUT, timeout=1200)
+    assert run.ret == 0, f"gpu: the manifest init wrote fails its own image:\n{run.stdout[-4000:]}"
+    assert run.outcomes()["test_paddle_built_with_the_image_cuda[gpu]"] == "passed"

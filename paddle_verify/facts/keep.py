@@ -87,7 +87,7 @@ def _runtime(facts: ImageFacts, request: Request, kept: Kept) -> tuple[Section, 
     s.add(
         "launcher_subcommands",
         ["version"],
-        f"`{rt.launcher} version` exited with {run['rc']} in {run['seconds']}s. The 2016 launcher also answered "
+        f"`{rt.launcher} version` exited with {run['rc']} in {run['seconds']:.1f}s. The 2016 launcher also answered "
         "train, merge_model, pserver, dump_config and make_diagram (`--help`): add those yours answers "
         "(init does not try them: a launcher may wait on them)",
     )
@@ -160,6 +160,11 @@ def _runtime(facts: ImageFacts, request: Request, kept: Kept) -> tuple[Section, 
     return s, flavour, parsed.version
 
 
+def _cudnn(version: int) -> str:
+    """``8600`` (cudnnGetVersion) -> ``"8.6.0"``."""
+    return f"{version // 1000}.{version % 1000 // 100}.{version % 100}"
+
+
 def _cuda(facts: ImageFacts, s: Section, kept: Kept) -> None:
     try:
         cuda = facts.cuda
@@ -183,10 +188,16 @@ def _cuda(facts: ImageFacts, s: Section, kept: Kept) -> None:
         "cuda_runtime",
         runtime,
         f"the first CUDA runtime that loads: CUDA {cuda_version(version)} ({cuda['runtime_version_from']})"
-        + (f", cuDNN {cuda['cudnn_version']}" if cuda["cudnn_version"] else ""),
+        + (f", cuDNN {_cudnn(cuda['cudnn_version'])}" if cuda["cudnn_version"] else ""),
     )
-    built = (facts.imports["paddle"] or {}).get("cuda")
+    paddle = facts.imports["paddle"] or {}
+    built, cudnn = paddle.get("cuda"), cuda["cudnn_version"]
     if built != cuda_version(version):
         kept.unmet.append(
             f"test_paddle_built_with_the_image_cuda: paddle built with CUDA {built}, the image has {cuda_version(version)}"
+        )
+    elif cudnn is not None and not (paddle.get("cudnn") or "").startswith(_cudnn(cudnn).rsplit(".", 1)[0]):
+        kept.unmet.append(
+            f"test_paddle_built_with_the_image_cuda: paddle built with cuDNN {paddle.get('cudnn')}, "
+            f"the image has {_cudnn(cudnn)}"
         )

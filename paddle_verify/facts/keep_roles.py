@@ -38,7 +38,7 @@ def devel_section(facts: ImageFacts, unmet: list[str]) -> Section:
     trees = [t for t in devel["sources"] if t["exists"] and t["files"] > 0]
     markers = [m for m in discover.SOURCE_MARKERS if trees and all(t["markers"].get(m) for t in trees)]
     absent = {t["dir"]: "absent or empty" for t in devel["sources"] if t not in trees}
-    counted = "; ".join(f"{t['dir']}: {t['files']}{'+' * (t['files'] >= 2000)} files" for t in trees)
+    counted = "; ".join(f"{t['dir']}: {'2000+' if t['files'] >= 2000 else t['files']} files" for t in trees)
     s.add("source_dirs", [t["dir"] for t in trees], counted or "none", dropped=absent)
     unmarked = {m: "not in every source dir" for m in discover.SOURCE_MARKERS if m not in markers}
     s.add("source_markers", markers, "files present in every source dir kept", dropped=unmarked)
