@@ -77,6 +77,7 @@ def test_variant_disjoint_runs_merge_into_one_report_of_every_variant(tmp_path: 
         (("failed", 1, "image"), ("failed", 8, "host"), 1),  # an image's failure outweighs the host's
         (("failed", 1, "image"), ("passed", 2, None), 2),  # a run stopped (2) keeps its code
     ],
+    ids=["failed", "host-only", "image-over-host", "stopped"],
 )
 def test_the_merged_exit_status_is_the_worst_runs(
     tmp_path: Path, first: tuple[str, int, str | None], second: tuple[str, int, str | None], expected: int
