@@ -4,6 +4,7 @@ a missing image is one line and exit 4, with nothing written and nothing left on
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -121,3 +122,17 @@ def test_a_gpu_image_s_manifest_keeps_its_cuda_and_passes(gpu_reference_images: 
     run = run_suite(tmp_path / "gate", *args, "--exec-timeout", TIMEOUT, timeout=1200)
     assert run.ret == 0, f"gpu: the manifest init wrote fails its own image:\n{run.stdout[-4000:]}"
     assert run.outcomes()["test_paddle_built_with_the_image_cuda[gpu]"] == "passed"
+
+
+def test_an_unreachable_engine_is_one_line_exit_4(tmp_path: Path) -> None:
+    sock = tmp_path / "no-engine.sock"
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from paddle_verify.cli import main; sys.exit(main())", "init",
+         "--image", "x:y", "--variant", "mine"],
+        env={**os.environ, "DOCKER_HOST": f"unix://{sock}"}, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 4, f"init with no engine exited with {proc.returncode}: {proc.stderr}"
+    assert (
+        proc.stderr.strip()
+        == f"paddle-verify init: Docker daemon unreachable at unix://{sock}: No such file or directory"
+    )

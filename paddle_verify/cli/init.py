@@ -5,7 +5,7 @@ Reads the image once (:mod:`..facts.discover`: a labelled keep-alive container, 
 (:mod:`..facts.keep`), reads the text back with the manifest loader and writes it.
 
 Exit status: 0 written; 1 written, but the image fails checks that no field of a manifest
-relaxes (named on stderr); 2 a usage error; 4 the image could not be read (absent, the engine
+relaxes (named on stderr); 2 a usage error, or interrupted (Ctrl-C, SIGTERM); 4 the image could not be read (absent, the engine
 unreachable, no Python, the probe failed) or the file not written: one line on stderr,
 nothing written, nothing left on the engine.
 """
@@ -30,7 +30,7 @@ from ..manifest import FLAVOURS, ROLES, ManifestError
 from ..manifest.draft import render, validate
 from ..plugin import parsers
 
-EXIT_UNMET, EXIT_UNREADABLE = 1, 4
+EXIT_UNMET, EXIT_INTERRUPTED, EXIT_UNREADABLE = 1, 2, 4
 
 
 def variant_name(text: str) -> str:
@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"the manifest written does not load (a bug of paddle-verify init): {exc}")
     except ENGINE_GONE as exc:
         return _fail(unreachable(exc, session.url))
+    except KeyboardInterrupt:
+        print("paddle-verify init: interrupted: what it made on the engine is removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         session.close()
         client.close()
