@@ -76,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
         *(["--flavour", args.flavour] if args.flavour else []),
         *(["-o", str(args.output)] if args.output else []),
     ]
-    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         client = connect()
     except EngineError as exc:
         return _fail(str(exc))
+    previous = signal.signal(signal.SIGTERM, _terminated)
     session = Session(client, run_label=args.run_label)
     try:
         facts = read_image(session, request, timeout=args.exec_timeout, pull=args.pull)
