@@ -110,14 +110,18 @@ gpu-images-cuda-base: engine
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile $(CUDA_BASE_WHEELS)/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
 
-# All six reference variants: the cpu ones (paddlepaddle 3.3.1), then the gpu ones
-# (paddlepaddle-gpu 2.6.2, another release: its own manifest and reports). --allow-no-gpu:
-# on a host without a GPU their image checks run on the CPU and their GPU-device checks are
-# reported as not run; on a host with a GPU they run.
+# The manifests `make check` gates, one line each: the cpu variants (paddlepaddle 3.3.1), the
+# gpu ones (paddlepaddle-gpu 2.6.2, another release: its own manifest).
+CHECK_MANIFESTS := \
+	variants/reference.toml \
+	variants/reference-gpu.toml
+
+# All the manifests' variants, one report: each manifest's run in reports/runs/<name>, merged into
+# reports/ (summary.json, junit.xml, report.html, facts.json); the exit status is the worst run's
+# (scripts/check-manifests.sh). --allow-no-gpu: on a host without a GPU the gpu variants' image
+# checks run on the CPU and their GPU-device checks are reported as not run; with a GPU they run.
 check: venv images
-	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all $(PYTEST_ARGS)
-	$(BIN)/pytest checks/ --manifest variants/reference-gpu.toml --variant all --allow-no-gpu \
-		--report-dir reports/gpu $(PYTEST_ARGS)
+	BIN=$(BIN) bash scripts/check-manifests.sh reports $(CHECK_MANIFESTS) -- $(PYTEST_ARGS)
 
 # Podman beside Docker: the Podman service on its Docker-compatible socket (scripts/ensure-podman.sh),
 # the cpu reference images copied into it (by ID: only when it lacks them), and the gate of the

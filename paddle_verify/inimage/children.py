@@ -70,6 +70,7 @@ sys.stdout.write("\n" + json.dumps(out) + "\n")
 
 # gpu variants, without a GPU: which of the CUDA libraries paddle dlopens the image's loader
 # finds, and the versions of the image's CUDA runtime and cuDNN (neither call needs a driver).
+# With no runtime named and "runtime_candidates" given (discovery), the first that loads is the runtime.
 CUDA = r"""
 import ctypes, json, os, re, sys
 cfg = json.loads(sys.argv[1])
@@ -99,6 +100,15 @@ def shipped_version(path):
     return None, None
 
 
+# Discovery (paddle-verify init): no runtime named, the first of the candidates that loads is it.
+if not cfg["runtime"]:
+    for name in cfg.get("runtime_candidates") or ():
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        cfg["runtime"] = out["runtime"] = name
+        break
 if cfg["runtime"]:
     try:
         lib = ctypes.CDLL(cfg["runtime"])

@@ -23,6 +23,8 @@ from .model import (
     Variant,
 )
 
+# `paddle version`'s first line, the version in a group (the default of version_pattern)
+VERSION_PATTERN = r"^PaddlePaddle (?P<version>\S+?),? compiled with"
 _SUITE_KEYS = {"name", "image", "default_tag", "python"}
 _RUNTIME_KEYS = {
     "launcher",
@@ -180,7 +182,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
 
 
 def _runtime(r: _Reader) -> RuntimeContract:
-    pattern = r.text("version_pattern", r"^PaddlePaddle (?P<version>\S+?),? compiled with")
+    pattern = r.text("version_pattern", VERSION_PATTERN)
     try:
         compiled = re.compile(pattern, re.M)
     except re.error as exc:
