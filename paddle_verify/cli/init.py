@@ -21,14 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..engine import EngineError, Session, connect, unreachable
-from ..facts.discover import ReadError, Request, read_image
-from ..facts.keep import draft_of
-from ..facts.missing import FactMissing
-from ..facts.probe import ENGINE_GONE
 from ..manifest import FLAVOURS, ROLES, ManifestError
-from ..manifest.draft import render, validate
-from ..plugin import parsers
 
 EXIT_UNMET, EXIT_INTERRUPTED, EXIT_UNREADABLE = 1, 2, 4
 
@@ -37,6 +30,18 @@ def variant_name(text: str) -> str:
     if text == "all" or not re.match(r"^[a-z0-9][a-z0-9._-]*$", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a variant name (lower case, digits, . _ -; not 'all')")
     return text
+
+
+def _label(value: str) -> str:
+    from ..plugin.parsers import label  # the gate's own parser, loaded when init runs (it needs docker-py)
+
+    return label(value)
+
+
+def _seconds(value: str) -> float:
+    from ..plugin.parsers import seconds
+
+    return seconds(value)
 
 
 def add_parser(commands: Any) -> None:
@@ -54,13 +59,13 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--pull", action="store_true", help="pull the image first (default: never pull)")
     p.add_argument(
         "--run-label",
-        type=parsers.label,
+        type=_label,
         default=None,
         metavar="VALUE",
         help="label what init creates with org.paddle-verify.run=VALUE (it is removed when init ends)",
     )
     p.add_argument(
-        "--exec-timeout", type=parsers.seconds, default=60.0, metavar="SECONDS", help="deadline of each command (60)"
+        "--exec-timeout", type=_seconds, default=60.0, metavar="SECONDS", help="deadline of each command (60)"
     )
     p.set_defaults(func=run)
 
@@ -70,6 +75,15 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The engine side (docker-py) is imported here, not at the top: the `paddle-verify` command
+    # must load on a bare GPU host for `paddle-verify host` (the standard library alone).
+    from ..engine import EngineError, Session, connect, unreachable
+    from ..facts.discover import ReadError, Request, read_image
+    from ..facts.keep import draft_of
+    from ..facts.missing import FactMissing
+    from ..facts.probe import ENGINE_GONE
+    from ..manifest.draft import render, validate
+
     request = Request(image=args.image, variant=args.variant, role=args.role, flavour=args.flavour)
     words = ["paddle-verify", "init", "--image", args.image, "--variant", args.variant, "--role", args.role]
     words += [
