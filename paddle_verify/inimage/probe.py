@@ -76,6 +76,7 @@ def main():
     timeout = cfg["timeout"]
     facts = {
         "kernel": platform.release(),
+        "python": platform.python_version(),
         "commands": {},
         "launcher_runs": {},
         "imports": None,
