@@ -40,7 +40,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_paddle_version_in_the_shell": ("defect:no-shell", "defect:launcher-missing"),
     # checks/test_devel.py
     "test_tool_runs": ("defect:devel-tool-missing",),
-    "test_python_headers": ("defect:python-headers-missing",),
+    "test_python_headers": ("defect:python-headers-missing", "defect:py27-python-headers-missing"),
     "test_source_tree": ("defect:source-tree-missing",),
     # checks/test_demo.py
     "test_demo_package_imports": ("defect:demo-dep-missing",),

@@ -23,4 +23,13 @@ PY27_DEFECTS = [
             )
         },
     ),
+    Defect(
+        # Debian's python2.7 sysconfig names /usr/local/include/python2.7; its headers (python2.7-dev)
+        # are where distutils builds look: the check must miss them there, not pass on the other path.
+        "py27-python-headers-missing",
+        "cpu-devel",
+        "devel",
+        "RUN rm /usr/include/python2.7/Python.h",
+        {"test_python_headers[{v}]": "no Python.h in /usr/include/python2.7"},
+    ),
 ]
