@@ -25,7 +25,10 @@ PYTEST_ARGS ?=
 
 all: check
 
+# The virtualenv; scripts/ensure-python.sh first installs python3-venv/python3-pip on a fresh
+# Debian (as root), or says in one line what is missing.
 $(BIN)/.installed: pyproject.toml
+	bash scripts/ensure-python.sh $(PY)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -60,9 +63,11 @@ touch $@
 endef
 
 images/wheelhouse/.complete: images/wheelhouse.txt
+	bash scripts/ensure-python.sh $(PY)
 	$(download-wheelhouse)
 
 images/wheelhouse-gpu/.complete: images/wheelhouse-gpu.txt
+	bash scripts/ensure-python.sh $(PY)
 	$(download-wheelhouse)
 
 wheelhouse: images/wheelhouse/.complete

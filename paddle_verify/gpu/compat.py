@@ -18,6 +18,12 @@ def cuda_version(runtime: int) -> str:
     return f"{runtime // 1000}.{runtime % 1000 // 10}"
 
 
+def runtime_of(cuda: str) -> int:
+    """``"12.6"`` (a manifest's declared CUDA) -> ``12060``, cudaRuntimeGetVersion's number."""
+    major, _, minor = cuda.partition(".")
+    return int(major) * 1000 + int(minor or 0) * 10
+
+
 def _numbers(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version))
 

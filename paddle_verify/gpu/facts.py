@@ -24,7 +24,7 @@ from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping
 
-MARKER = "PADDLE_VERIFY_GPU="
+MARKER = inimage.GPU_MARKER
 
 
 def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: float) -> dict[str, Any]:

@@ -20,6 +20,7 @@ PROBES = {
     "gpu_probe.py": ("common.py", "gpu_probe.py"),
 }
 AGENTS = ("agent.py", "netagent.py")  # standalone
+GPU_MARKER = "PADDLE_VERIFY_GPU="  # what gpu_probe.py prints in front of its JSON
 
 
 def source(name: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..inimage import demo_names
 from .model import (
+    CUDA_RE,
     FLAVOURS,
     ROLES,
     TAG_RE,
@@ -38,7 +39,7 @@ _RUNTIME_KEYS = {
 }
 _DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
 _DEMO_KEYS = {"packages", "commands", "train"}
-_VARIANT_KEYS = {"flavour", "role", "image", "tag"}
+_VARIANT_KEYS = {"flavour", "role", "image", "tag", "cuda"}
 
 
 class _Reader:
@@ -158,6 +159,9 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         variant_tag = given_tag if given_tag is not None else vr.text("tag", default_tag)
         if not TAG_RE.match(variant_tag):
             raise ManifestError(path, f"variants.{name}.tag", f"{variant_tag!r} is not a valid image tag")
+        cuda = vr.opt_str("cuda")
+        if cuda is not None and not CUDA_RE.match(cuda):
+            raise ManifestError(path, f"variants.{name}.cuda", f'must be MAJOR.MINOR (such as "12.6"), not {cuda!r}')
         variant = Variant(
             name=name,
             flavour=flavour,
@@ -169,6 +173,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
             changes=changes,
+            cuda=cuda,
         )
         variants[name] = variant
     return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)

@@ -25,6 +25,7 @@ FLAVOURS = ("cpu", "gpu")
 ROLES = ("runtime", "devel", "demo")
 # Docker's own rule for a tag.
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+CUDA_RE = re.compile(r"^\d+\.\d+$")  # a variant's declared CUDA: MAJOR.MINOR
 
 
 class ManifestError(ValueError):
@@ -105,6 +106,7 @@ class Variant:
     demo: DemoContract | None
     engine: str | None = None  # the engine it is checked on, in a run of several (--engine)
     changes: DeclaredChanges = field(default_factory=DeclaredChanges)
+    cuda: str | None = None  # gpu variants: the CUDA version ("12.6") the image is built for, if declared
 
     @property
     def id(self) -> str:

@@ -16,6 +16,7 @@ import pytest
 from .. import gpu
 from ..engine import Session
 from ..facts import FactMissing, Gatherer, ImageFacts, Kind
+from ..gpu import readiness
 from ..manifest import Variant
 from .lifecycle import RECORDER_KEY
 from .selection import engine_of, on_engines, selected
@@ -38,6 +39,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     host = host_gpus_of(config)
     lines = [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
+    # The host's readiness for the selected gpu variants: what `paddle-verify host` prints.
+    lines += readiness.assess(host, selected(config), timeout=config.getoption("--exec-timeout")).lines
     if not host.found and config.getoption("--allow-no-gpu"):
         lines.append(
             "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU; "
