@@ -44,8 +44,9 @@ def test_paddle_with_no_known_computation_is_not_run(tmp_path: Path) -> None:
     assert str(skipped.value) == "cpu: not run: no computation known for paddle 0.9.0"
 
 
-def test_paddle_2x_without_to_tensor_fails(tmp_path: Path) -> None:
-    facts = probe_with_paddle(tmp_path, '__version__ = "2.6.2"\n')
+@pytest.mark.parametrize("version", ["2.6.2", "0.0.0"])  # 0.0.0: a build of the develop branch
+def test_paddle_2x_without_to_tensor_fails(tmp_path: Path, version: str) -> None:
+    facts = probe_with_paddle(tmp_path, f'__version__ = "{version}"\n')
     with pytest.raises(AssertionError) as failed:
         computes(facts)
     message = str(failed.value).splitlines()[0]

@@ -66,13 +66,14 @@ def compute_1x(paddle, a, b):  # paddle 1.x: fluid's imperative mode (a dygraph 
         return fluid.layers.matmul(x, y).numpy()
 def computation_for(version):
     # The computation in the API of this paddle's major version, or None when none is known
-    # (0.x; a develop build's "0.0.0"): the era decides, not what the module happens to hold,
-    # so that a 2.x without to_tensor fails instead of falling back to fluid.
+    # (0.x, no version): the era decides, not what the module happens to hold, so that a 2.x
+    # without to_tensor fails instead of falling back to fluid. A build from the develop
+    # branch says "0.0.0" (no 0.x release did): it is of today's line.
     try:
         major = int(str(version).split(".")[0])
     except ValueError:
         return None
-    if major >= 2:
+    if major >= 2 or str(version).startswith("0.0.0"):
         return "paddle.to_tensor + paddle.matmul", compute_2x
     if major == 1:
         return "fluid.dygraph.to_variable + fluid.layers.matmul", compute_1x
