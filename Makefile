@@ -10,12 +10,18 @@ BASE := paddle-verify/debian:12
 CPU_VARIANTS := cpu cpu-devel cpu-demo
 GPU_TAG := 2.6.2
 GPU_VARIANTS := gpu gpu-devel gpu-demo
+# The Python 2.7 era: paddlepaddle 1.8.5 (cp27mu) on Debian 11's python2.7 (images/py27/).
+PY27_TAG := 1.8.5
+PY27_VARIANTS := cpu cpu-devel
+PY27_BASE := paddle-verify/debian:11
+PY27_WHEELS := --only-binary=:all: --implementation cp --python-version 2.7 --abi cp27mu \
+	--platform manylinux1_x86_64 --platform manylinux2014_x86_64
 WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 \
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check check-podman podman test venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
-	gpu-images-cuda-base base lint clean-images
+.PHONY: all check check-podman podman test venv engine tools wheelhouse wheelhouse-gpu wheelhouse-py27 images cpu-images gpu-images \
+	gpu-images-cuda-base py27-images base base-py27 lint clean-images
 
 all: check
 
@@ -68,17 +74,40 @@ wheelhouse: images/wheelhouse/.complete
 
 wheelhouse-gpu: images/wheelhouse-gpu/.complete
 
+# The Python 2.7 wheelhouse (images/wheelhouse-py27.txt): one part, runtime/, the build
+# context of images/py27. The lines under "# sdist" are pure-Python source distributions:
+# their universal (py2.py3) wheels are built here.
+images/wheelhouse-py27/.complete: images/wheelhouse-py27.txt
+	rm -rf $(@D)
+	mkdir -p $(@D)/runtime
+	sed '/^# sdist/,$$d' $< > $(@D)/runtime/requirements.txt
+	sed -n '/^# sdist/,$$p' $< > $(@D)/runtime/requirements-sdist.txt
+	$(PY) -m pip download -q --no-deps $(PY27_WHEELS) -d $(@D)/runtime -r $(@D)/runtime/requirements.txt
+	$(PY) -m pip wheel -q --no-deps --no-binary :all: -C--build-option=--universal \
+		-w $(@D)/runtime -r $(@D)/runtime/requirements-sdist.txt
+	touch $@
+
+wheelhouse-py27: images/wheelhouse-py27/.complete
+
 base: engine
 	bash images/base/build-base.sh $(BASE)
 
+base-py27: engine
+	bash images/base/build-base.sh $(PY27_BASE) bullseye
+
 # All six reference images. images/build.sh skips an image when nothing it is built from
 # changed, and the engine caches layers: a rebuild with nothing changed takes seconds.
-images: cpu-images gpu-images
+images: cpu-images gpu-images py27-images
 
 cpu-images: base wheelhouse
 	bash images/build.sh $(REPO):$(TAG)-cpu images/cpu/Dockerfile images/wheelhouse/runtime BASE=$(BASE)
 	bash images/build.sh $(REPO):$(TAG)-cpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(TAG)-cpu
 	bash images/build.sh $(REPO):$(TAG)-cpu-demo images/demo/Dockerfile images/wheelhouse/demo DEVEL=$(REPO):$(TAG)-cpu-devel
+
+# Python 2.7 era reference images: paddlepaddle 1.8.5 on Debian 11 (images/py27/).
+py27-images: base-py27 wheelhouse-py27
+	bash images/build.sh $(REPO):$(PY27_TAG)-cpu images/py27/Dockerfile images/wheelhouse-py27/runtime BASE=$(PY27_BASE)
+	bash images/build.sh $(REPO):$(PY27_TAG)-cpu-devel images/py27-devel/Dockerfile images/py27-devel RUNTIME=$(REPO):$(PY27_TAG)-cpu
 
 # GPU reference images: paddlepaddle-gpu 2.6.2 and NVIDIA's CUDA 11.8 / cuDNN 8.6 wheels
 # on the same Debian 12 base, no CUDA base image needed (images/gpu/Dockerfile).
@@ -111,10 +140,12 @@ gpu-images-cuda-base: engine
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile $(CUDA_BASE_WHEELS)/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
 
 # The manifests `make check` gates, one line each: the cpu variants (paddlepaddle 3.3.1), the
-# gpu ones (paddlepaddle-gpu 2.6.2, another release: its own manifest).
+# gpu ones (paddlepaddle-gpu 2.6.2, another release: its own manifest), the Python 2.7 era's
+# (paddlepaddle 1.8.5).
 CHECK_MANIFESTS := \
 	variants/reference.toml \
-	variants/reference-gpu.toml
+	variants/reference-gpu.toml \
+	variants/reference-py27.toml
 
 # All the manifests' variants, one report: each manifest's run in reports/runs/<name>, merged into
 # reports/ (summary.json, junit.xml, report.html, facts.json); the exit status is the worst run's
@@ -145,4 +176,5 @@ lint: venv
 	$(BIN)/mypy
 
 clean-images:
-	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(foreach v,$(GPU_VARIANTS),$(REPO):$(GPU_TAG)-$(v)) $(BASE)
+	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(foreach v,$(GPU_VARIANTS),$(REPO):$(GPU_TAG)-$(v)) \
+		$(foreach v,$(PY27_VARIANTS),$(REPO):$(PY27_TAG)-$(v)) $(BASE) $(PY27_BASE)

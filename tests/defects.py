@@ -240,4 +240,11 @@ GPU_DEFECTS = [
     ),
 ]
 
-ALL_DEFECTS = [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS]
+
+def _all() -> list[Defect]:
+    from .defects_py27 import PY27_DEFECTS  # it imports Defect from here
+
+    return [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS, *PY27_DEFECTS]
+
+
+ALL_DEFECTS = _all()

@@ -46,6 +46,18 @@ def test_reference_manifest_matches_what_3_3_1_meets() -> None:
     assert cpu.expected_version == "3.3.1"
 
 
+def test_py27_manifest_matches_what_1_8_5_meets() -> None:
+    manifest = load(ROOT / "variants" / "reference-py27.toml")
+    assert list(manifest.variants) == ["cpu", "cpu-devel"]
+    cpu = manifest.variants["cpu"]
+    assert cpu.python == "python"  # python-is-python2: 2.7
+    assert {"paddle", "paddle.fluid"} <= set(cpu.runtime.packages)
+    assert cpu.runtime.launcher_subcommands == ("version",)
+    assert "with_mkldnn" in cpu.runtime.build_lines
+    assert cpu.image == "paddle-verify/paddlepaddle:1.8.5-cpu"
+    assert cpu.expected_version == "1.8.5"
+
+
 def test_roles_nest() -> None:
     variants = load(ROOT / "variants" / "reference.toml").variants
     runtime, devel, demo = variants["cpu"], variants["cpu-devel"], variants["cpu-demo"]

@@ -70,6 +70,9 @@ class Outcome(TypedDict):
 
 
 class Computation(Outcome):
+    known: NotRequired[bool]  # False: the suite knows no computation for this paddle (0.x): not run
+    paddle_version: NotRequired[str]  # the version that chose the API
+    api: NotRequired[str]  # the calls used: "paddle.to_tensor + paddle.matmul", or fluid's for 1.x
     matmul: NotRequired[list[list[float]]]
     expected: NotRequired[list[list[float]]]
 
@@ -146,6 +149,7 @@ class Probe(TypedDict):
     """``PADDLE_VERIFY_FACTS=`` of ``inimage/probe.py``."""
 
     kernel: str
+    python: NotRequired[str]  # platform.python_version() of the image's Python: "2.7.18", "3.11.2"
     commands: dict[str, CommandFact]
     launcher_runs: dict[str, RunResult] | StepError
     imports: ChildResult | StepError  # data: Imports

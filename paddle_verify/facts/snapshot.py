@@ -2,10 +2,11 @@
 gathering found it, for the record and for the next release to be compared with.
 
 Per variant: the image (ID, repository digests, size, layer count, default command, user,
-exposed ports, environment, layers' diff_ids: ``docker image inspect``), its Python and Debian
-packages with their versions (and the Debian packages' architectures, the distribution of
-``/etc/os-release``: what ``report/sbom.py`` needs), ``paddle version``'s build lines, paddle's
-version and commit, and the time to start a container and to ``import paddle``. Nothing more is gathered for it: the probe's
+exposed ports, environment, layers' diff_ids: ``docker image inspect``), its Python's version, its
+Python and Debian packages with their versions (and the Debian packages' architectures, the
+distribution of ``/etc/os-release``: what ``report/sbom.py`` needs), ``paddle version``'s build
+lines, paddle's version and commit, and the time to start a container and to ``import paddle``.
+Nothing more is gathered for it: the probe's
 one exec and the image's inspect already hold it. A part that could not be gathered is null
 and its reason is in ``missing``; a secret's value in the environment is ``***``.
 """
@@ -42,6 +43,7 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
     packages = part(lambda: facts.packages)
     version = part(lambda: facts.paddle_version)
     imports = part(lambda: facts.imports)
+    probe = part(lambda: facts.probe)
     paddle: PaddleBuild = (imports["paddle"] if imports else None) or {}
     return {
         "image": facts.variant.image,
@@ -56,6 +58,7 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
         "workdir": config.get("WorkingDir") or "",
         "exposed_ports": sorted(config.get("ExposedPorts") or {}),
         "env": {k: secrets.HIDDEN if secrets.is_secret(k, v) else v for k, v in env.items()} if inspect else None,
+        "python": probe.get("python") if probe else None,  # the image's Python: "2.7.18"
         "python_packages": packages["python"] if packages else None,
         "debian_packages": packages["debian"] if packages else None,
         "debian_arch": packages.get("debian_arch") if packages else None,

@@ -63,11 +63,25 @@ def oom_kills():
 
 
 def python_headers():
+    # Where a build of an extension looks: distutils' include dir first (what `setup.py
+    # build_ext` compiles with; Debian's python2.7 puts it in /usr/include/python2.7 while its
+    # sysconfig says /usr/local/include/python2.7), then sysconfig's (Python 3.12+ has no distutils).
     import sysconfig
+    import warnings
 
-    inc = sysconfig.get_paths().get("include") or ""
-    header = os.path.join(inc, "Python.h")
-    return {"include": inc, "python_h": os.path.exists(header)}
+    dirs = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 3.10 and 3.11 warn that distutils is deprecated
+            from distutils import sysconfig as distutils_sysconfig
+        dirs.append(distutils_sysconfig.get_python_inc())
+    except Exception:
+        pass
+    dirs.append(sysconfig.get_paths().get("include") or "")
+    for inc in dirs:
+        if os.path.exists(os.path.join(inc, "Python.h")):
+            return {"include": inc, "python_h": True}
+    return {"include": dirs[0], "python_h": False}
 
 
 def main():
@@ -76,6 +90,7 @@ def main():
     timeout = cfg["timeout"]
     facts = {
         "kernel": platform.release(),
+        "python": platform.python_version(),
         "commands": {},
         "launcher_runs": {},
         "imports": None,
