@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from .model import (
     FLAVOURS,
     ROLES,
     TAG_RE,
+    X_Y_RE,
+    Carries,
     DeclaredChanges,
     DemoContract,
     DevelContract,
@@ -22,7 +25,7 @@ from .model import (
     Variant,
 )
 
-_SUITE_KEYS = {"name", "image", "default_tag", "python"}
+_SUITE_KEYS = {"name", "image", "default_tag", "python", "python_version"}
 _RUNTIME_KEYS = {
     "launcher",
     "launcher_subcommands",
@@ -35,10 +38,11 @@ _RUNTIME_KEYS = {
     "env",
     "cuda_libraries",
     "cuda_runtime",
+    "run_check",
 }
 _DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
 _DEMO_KEYS = {"packages", "commands", "train"}
-_VARIANT_KEYS = {"flavour", "role", "image", "tag"}
+_VARIANT_KEYS = {"flavour", "role", "image", "tag", "python_version", "cuda", "cudnn", "cuda_runtime"}
 
 
 class _Reader:
@@ -69,14 +73,24 @@ class _Reader:
         return value
 
     def opt_str(self, key: str) -> str | None:
-        if key not in self.table:
-            return None
-        return self.text(key)
+        return None if key not in self.table else self.text(key)
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
             raise self._fail(key, f"must be true or false, not {value!r}")
+        return value
+
+    def opt_flag(self, key: str) -> bool | None:
+        return None if key not in self.table else self.flag(key, False)
+
+    def x_y(self, key: str, default: str | None = None) -> str | None:
+        """A declared ``MAJOR.MINOR`` version (``"3.10"``, ``"12.6"``), or ``default`` when absent."""
+        if key not in self.table:
+            return default
+        value = self.text(key)
+        if not X_Y_RE.match(value):
+            raise self._fail(key, f'must be MAJOR.MINOR (e.g. "12.6"), not {value!r}')
         return value
 
     def strs(self, key: str) -> tuple[str, ...]:
@@ -131,14 +145,13 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
     given_tag = tag  # --tag: every variant; else a variant's own tag, else the default
     python = suite.text("python", "python3")
+    python_version = suite.x_y("python_version")
 
     contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
     runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
     devel = _devel(_Reader(path, "contract.devel", contracts.table.get("devel", {}), _DEVEL_KEYS))
     demo = _demo(_Reader(path, "contract.demo", contracts.table.get("demo", {}), _DEMO_KEYS))
-
     changes = _changes(_Reader(path, "changes", top.table.get("changes", {}), {"python", "debian"}))
-
     variants_table = top.table.get("variants")
     if not isinstance(variants_table, dict) or not variants_table:
         raise ManifestError(path, "variants", "must be a table with at least one [variants.NAME]")
@@ -158,19 +171,20 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         variant_tag = given_tag if given_tag is not None else vr.text("tag", default_tag)
         if not TAG_RE.match(variant_tag):
             raise ManifestError(path, f"variants.{name}.tag", f"{variant_tag!r} is not a valid image tag")
-        variant = Variant(
+        own_runtime = vr.opt_str("cuda_runtime")  # a gpu variant's own CUDA runtime library (of its CUDA major)
+        variants[name] = Variant(
             name=name,
             flavour=flavour,
             role=role,
             image_template=vr.text("image", image_template),
             tag=variant_tag,
             python=python,
-            runtime=runtime,
+            runtime=replace(runtime, cuda_runtime=own_runtime) if own_runtime else runtime,
+            carries=_carries(vr, flavour, python_version),
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
             changes=changes,
         )
-        variants[name] = variant
     return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)
 
 
@@ -194,7 +208,19 @@ def _runtime(r: _Reader) -> RuntimeContract:
         env=r.str_map("env"),
         cuda_libraries=r.strs("cuda_libraries"),
         cuda_runtime=r.opt_str("cuda_runtime"),
+        run_check=r.opt_flag("run_check"),
     )
+
+
+def _carries(vr: _Reader, flavour: str, python_version: str | None) -> Carries:
+    """A variant's declared Python (its own, else the suite's), CUDA and cuDNN (gpu variants only)."""
+    cuda, cudnn = vr.x_y("cuda"), vr.x_y("cudnn")
+    for key, what in (("cuda", "CUDA"), ("cudnn", "cuDNN")):
+        if key in vr.table and flavour != "gpu":
+            raise vr._fail(key, f"only a gpu variant carries {what} (this one is {flavour})")
+    if cudnn is not None and cuda is None:
+        raise vr._fail("cudnn", "needs the variant's cuda too (the cuDNN of which CUDA?)")
+    return Carries(python_version=vr.x_y("python_version", python_version), cuda=cuda, cudnn=cudnn)
 
 
 def _changes(r: _Reader) -> DeclaredChanges:
