@@ -1,0 +1,116 @@
+"""Today's published family, the shipped ``paddlepaddle`` manifest: it collects its variants by name,
+and each kind of variant is checked on an image built here that stands for it: the 3.3.1 cpu
+reference as ``cpu``, the paddle-gpu 2.6.2 / CUDA 11.8 reference as ``gpu-cuda11.8-cudnn8.9`` and,
+wrongly, as ``gpu-cuda12.6-cudnn9.5``.
+
+The references are not that family's release, and the checks say so, exactly: they run paddle
+3.3.1 and 2.6.2 (selected with ``--tag``) on Python 3.11 where the family declares 3.10, and the
+gpu reference carries NVIDIA's cuDNN 8.6 wheel where the family's cuda11.8 image carries 8.9.
+Those checks fail, each naming both versions; every other check passes (the GPU-device checks
+are not run on this host, ``--allow-no-gpu``). Nothing in the manifest is loosened for the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from checks import test_carries as carries_checks
+from paddle_verify import gpu
+from paddle_verify.manifest import load
+from paddle_verify.manifest.shipped import shipped
+
+from .conftest import InnerRun
+from .defects import Defect
+from .test_broken_images import NOT_SSH, assert_exactly
+from .test_gpu import AS_ROOT, fake_host
+
+FAMILY = load(shipped()["paddlepaddle"])
+CPU, CU118, CU126 = "cpu", "gpu-cuda11.8-cudnn8.9", "gpu-cuda12.6-cudnn9.5"
+PYTHON = {"test_python_as_declared[{v}]": "the image's python3 is Python 3.11.2, the variant declares Python 3.10"}
+
+
+def expect(variant: str, fails: dict[str, str]) -> Defect:
+    """What the reference image checked as ``variant`` of the family fails, with the words of each."""
+    return Defect(f"reference as {variant}", variant, "runtime", "", {**PYTHON, **fails})
+
+
+def test_the_family_collects_its_variants(run_checks: Callable[..., InnerRun]) -> None:
+    run = run_checks("--manifest", "paddlepaddle", "--collect-only", "-q", "-m", "not ssh")
+    assert run.ret == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert list(FAMILY.variants) == [CPU, CU118, CU126, "gpu-cuda12.9-cudnn9.9", "gpu-cuda13.0-cudnn9.13"]
+    for name in FAMILY.variants:
+        assert f"test_python_as_declared[{name}]" in run.stdout, f"{name} not collected:\n{run.stdout[-2000:]}"
+    assert "test_paddle_built_with_the_declared_cuda[cpu]" not in run.stdout  # a cpu variant carries no CUDA
+    bad = run_checks("--manifest", "paddlepadle", "--collect-only")
+    assert bad.ret == 4, bad.stderr[-2000:]
+    assert "--manifest paddlepadle: neither a shipped manifest (paddledev, paddlepaddle) nor a file" in bad.stderr
+
+
+def test_cpu_reference_as_the_family_cpu_variant(
+    reference_images: dict[str, str], run_checks: Callable[..., InnerRun]
+) -> None:
+    run = run_checks(
+        "--manifest", "paddlepaddle", "--image", f"cpu={reference_images['cpu']}", "--tag", "3.3.1", *NOT_SSH
+    )
+    assert run.ret == 1, run.stdout[-3000:]
+    assert_exactly(run, CPU, expect(CPU, {}))
+    assert run.outcomes()["test_run_check_says_paddle_works[cpu]"] == "passed"
+
+
+def test_gpu_reference_as_the_family_gpu_variants(
+    gpu_reference_images: dict[str, str], run_checks: Callable[..., InnerRun]
+) -> None:
+    ref = gpu_reference_images["gpu"]
+    run = run_checks(
+        "--manifest", "paddlepaddle", "--image", f"{CU118}={ref}", "--image", f"{CU126}={ref}", "--tag", "2.6.2",
+        "--allow-no-gpu", *NOT_SSH,
+    )  # fmt: skip
+    assert run.ret == 1, run.stdout[-3000:]
+    assert_exactly(
+        run,
+        CU118,
+        expect(
+            CU118,
+            {
+                "test_paddle_built_with_the_declared_cuda[{v}]": "paddle was built with cuDNN 8.6.0, the variant declares cuDNN 8.9",
+                "test_image_carries_the_declared_cuda[{v}]": "the image ships cuDNN 8.6, the variant declares cuDNN 8.9",
+            },
+        ),
+    )
+    assert_exactly(
+        run,
+        CU126,
+        expect(
+            CU126,
+            {
+                "test_paddle_built_with_the_declared_cuda[{v}]": "paddle was built with CUDA 11.8, the variant declares CUDA 12.6",
+                "test_image_carries_the_declared_cuda[{v}]": "the image's CUDA runtime is CUDA unknown (libcudart.so.12: ",
+                "test_paddle_built_with_the_image_cuda[{v}]": "no CUDA runtime version from libcudart.so.12",
+            },
+        ),
+    )
+
+
+@AS_ROOT
+@pytest.mark.parametrize(
+    ("driver", "fails"),
+    [
+        ("520.61.05", "declares CUDA 12.6: the image's CUDA runtime is 12.6, the host's driver 520.61.05 is older "
+         "than 525.60.13, the minimum for CUDA 12.x"),
+        ("535.104.05", None),  # NVIDIA's rule: any 12.x runtime on a driver >= 525.60.13
+    ],
+)  # fmt: skip
+def test_declared_cuda_needs_its_driver(tmp_path: Path, driver: str, fails: str | None) -> None:
+    """test_host_driver_runs_the_declared_cuda on the fake NVIDIA host tree (a TEST DOUBLE), an old and a new driver."""
+    variant = FAMILY.variants[CU126]
+    host = gpu.discover(fake_host(tmp_path, gpus=1, driver=driver))
+    check = gpu.GpuCheck(variant, host, "seed", lambda: pytest.fail("the driver fit needs no container"))
+    if fails is None:
+        carries_checks.test_host_driver_runs_the_declared_cuda(variant, check)
+        return
+    with pytest.raises(AssertionError) as raised:
+        carries_checks.test_host_driver_runs_the_declared_cuda(variant, check)
+    assert str(raised.value).splitlines()[0] == f"{CU126}: {fails}"
