@@ -4,6 +4,7 @@ GPU-device check on the fake NVIDIA host tree with TEST DOUBLES of the GPU probe
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -12,8 +13,10 @@ import pytest
 
 from checks import test_run_check as run_check_checks
 from paddle_verify import gpu
+from paddle_verify.facts import ImageFacts
 from paddle_verify.facts.run_check import FLUID_API, missing_lines, printed, works_on
-from paddle_verify.facts.schema import ChildResult
+from paddle_verify.facts.schema import ChildResult, Probe
+from paddle_verify.manifest import load
 
 from .conftest import REFERENCE, ImageFactory, InnerRun
 from .defects import RUN_CHECK_PRINTS_FAILURE, RUN_CHECK_SAYS
@@ -118,3 +121,37 @@ def test_run_check_prints_a_failure_and_exits_0(
     message = messages["test_run_check_says_paddle_works[cpu]"]
     assert "cpu: paddle.utils.run_check() in a container without a GPU did not say" in message, message
     assert f"it printed: '{RUN_CHECK_SAYS}" in message
+
+
+NO_CHECK = {"api": None, "error": None}
+
+
+@pytest.mark.parametrize(
+    ("flavour", "run_check", "found", "out", "outcome"),
+    [
+        ("cpu", None, {"api": API, "error": None}, CPU_OK, "passed"),
+        ("gpu", None, {"api": API, "error": None}, CPU_OK, "passed"),  # no GPU in the probe's container
+        ("cpu", None, NO_CHECK, "", "not run: paddle 0.9.0 has no install check"),
+        ("cpu", True, NO_CHECK, "", "could not run in a container without a GPU: no run_check in paddle"),
+        ("cpu", None, {"api": None, "error": "import paddle: ImportError: libgomp.so.1"}, "", "libgomp.so.1"),
+        ("cpu", None, {"api": FLUID_API, "error": None}, FLUID_OK, "passed"),
+        ("gpu", None, {"api": FLUID_API, "error": None}, "W You are using GPU version Paddle Fluid, But Your CUDA "
+         "Device is not set properly", "not run: 1.x's run_check runs only on a GPU"),
+    ],
+)  # fmt: skip
+def test_run_check_in_the_probe_on_doubles(
+    flavour: str, run_check: bool | None, found: dict[str, Any], out: str, outcome: str
+) -> None:
+    """TEST DOUBLES of the probe's RUN_CHECK child: what passes, what is not run, what fails."""
+    base = load(REFERENCE).variants["cpu"]
+    variant = dataclasses.replace(base, flavour=flavour, runtime=dataclasses.replace(base.runtime, run_check=run_check))
+    imports = child({"packages": {}, "paddle": {"version": "0.9.0"}, "py_paddle_init": None, "computation": None})
+    probe = cast(Probe, {"run_check": {**_run_check(out), "data": found}, "imports": imports, "oom_kills": 0})
+    facts = ImageFacts(variant, probe_raw=probe)
+    if outcome == "passed":
+        run_check_checks.test_run_check_says_paddle_works(variant, facts)
+        return
+    raises = pytest.skip.Exception if outcome.startswith("not run") else AssertionError
+    with pytest.raises(raises) as raised:
+        run_check_checks.test_run_check_says_paddle_works(variant, facts)
+    assert outcome in str(raised.value), str(raised.value)

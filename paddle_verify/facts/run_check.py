@@ -26,6 +26,8 @@ FLUID_API = "paddle.fluid.install_check.run_check"
 INSTALLED = "PaddlePaddle is installed successfully! Let's start deep learning"
 FLUID_SINGLE = "Your Paddle Fluid works well on SINGLE GPU or CPU."
 FLUID_MULTIPLE = "Your Paddle Fluid works well on MUTIPLE GPU or CPU."  # sic: 1.x's own spelling
+# 1.x's gpu build without a GPU does not fall back to the CPU: it warns this and returns, running nothing.
+FLUID_NO_DEVICE = "But Your CUDA Device is not set properly"
 WORKS_ON = re.compile(r"^PaddlePaddle works well on (?P<count>\d+) (?P<device>[A-Za-z]+?)s?\.\s*$", re.M)
 
 
