@@ -19,6 +19,7 @@ def test_python_as_declared(variant: Variant, facts: ImageFacts) -> None:
 
 @pytest.mark.flavour("gpu")
 @pytest.mark.contract("carries.cuda")
+@pytest.mark.contract("carries.paddle")
 def test_paddle_built_with_the_declared_cuda(variant: Variant, facts: ImageFacts) -> None:
     paddle, declared = facts.imports["paddle"] or {}, variant.carries
     built = paddle.get("cuda")

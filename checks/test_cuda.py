@@ -21,6 +21,7 @@ def test_cuda_library_loads(variant: Variant, cuda_library: str, facts: ImageFac
     assert found["ok"], f"{variant.name}: the CUDA library {cuda_library} does not load: {found.get('error')}"
 
 
+@pytest.mark.contract("carries.paddle")
 def test_paddle_built_with_the_image_cuda(variant: Variant, facts: ImageFacts) -> None:
     cuda, paddle = facts.cuda, facts.imports["paddle"] or {}
     runtime = cuda["runtime_version"]

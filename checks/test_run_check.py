@@ -16,7 +16,7 @@ from paddle_verify.facts.schema import ChildResult, RunCheck
 from paddle_verify.gpu import GpuCheck
 from paddle_verify.manifest import Variant
 
-pytestmark = pytest.mark.contract("runtime.runs_run_check")
+pytestmark = [pytest.mark.contract("runtime.runs_run_check"), pytest.mark.contract("carries.paddle")]
 
 
 def _judge(variant: Variant, run: ChildResult, found: RunCheck, device: str, count: int, where: str) -> None:

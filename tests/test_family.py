@@ -22,13 +22,15 @@ from paddle_verify import gpu
 from paddle_verify.manifest import load
 from paddle_verify.manifest.shipped import shipped
 
-from .conftest import InnerRun
+from .conftest import ImageFactory, InnerRun
 from .defects import Defect
 from .test_broken_images import NOT_SSH, assert_exactly
 from .test_gpu import AS_ROOT, fake_host
 
 FAMILY = load(shipped()["paddlepaddle"])
-CPU, CU118, CU126 = "cpu", "gpu-cuda11.8-cudnn8.9", "gpu-cuda12.6-cudnn9.5"
+CPU, CU118, CU126, DEV = "cpu", "gpu-cuda11.8-cudnn8.9", "gpu-cuda12.6-cudnn9.5", "latest-dev"
+# latest-dev stands in: the cpu devel reference without its paddle (a build image promises none).
+NO_PADDLE = "RUN PIP_BREAK_SYSTEM_PACKAGES=1 pip uninstall -q -y paddlepaddle"
 # The probe's deadlines on a shared, busy host (an `import paddle` of 2.4 s took 46 s here): a bound, not a verdict.
 SLOW_HOST = ("--exec-timeout", "240")
 PYTHON = {"test_python_as_declared[{v}]": "the image's python3 is Python 3.11.2, the variant declares Python 3.10"}
@@ -42,24 +44,35 @@ def expect(variant: str, fails: dict[str, str]) -> Defect:
 def test_the_family_collects_its_variants(run_checks: Callable[..., InnerRun]) -> None:
     run = run_checks("--manifest", "paddlepaddle", "--collect-only", "-q", "-m", "not ssh")
     assert run.ret == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert list(FAMILY.variants) == [CPU, CU118, CU126, "gpu-cuda12.9-cudnn9.9", "gpu-cuda13.0-cudnn9.13"]
+    releases = [CPU, CU118, CU126, "gpu-cuda12.9-cudnn9.9", "gpu-cuda13.0-cudnn9.13"]
+    assert list(FAMILY.variants) == [*releases, DEV, "cuda118-dev", "cuda126-dev", "cuda129-dev"]
     for name in FAMILY.variants:
-        assert f"test_python_as_declared[{name}]" in run.stdout, f"{name} not collected:\n{run.stdout[-2000:]}"
+        assert f"test_run_it_gives_a_shell[{name}]" in run.stdout, f"{name} not collected:\n{run.stdout[-2000:]}"
+    for name in releases:
+        assert f"test_run_check_says_paddle_works[{name}]" in run.stdout
     assert "test_paddle_built_with_the_declared_cuda[cpu]" not in run.stdout  # a cpu variant carries no CUDA
+    assert "test_tool_runs[cuda126-dev-cmake]" in run.stdout
+    assert "test_image_carries_the_declared_cuda[cuda126-dev]" in run.stdout
+    assert "test_package_imports[cuda126-dev-paddle]" not in run.stdout  # a build image: paddle not promised
     bad = run_checks("--manifest", "paddlepadle", "--collect-only")
     assert bad.ret == 4, bad.stderr[-2000:]
     assert "--manifest paddlepadle: neither a shipped manifest (paddledev, paddlepaddle) nor a file" in bad.stderr
 
 
 def test_cpu_reference_as_the_family_cpu_variant(
-    reference_images: dict[str, str], run_checks: Callable[..., InnerRun]
+    reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun]
 ) -> None:
+    """The cpu reference as ``cpu``, and beside it a build image without paddle as ``latest-dev``."""
+    dev = build_image("no-paddle-dev", f"FROM {reference_images['cpu-devel']}\n{NO_PADDLE}\n")
     run = run_checks(
-        "--manifest", "paddlepaddle", "--image", f"cpu={reference_images['cpu']}", "--tag", "3.3.1", *NOT_SSH
-    )
+        "--manifest", "paddlepaddle", "--image", f"cpu={reference_images['cpu']}", "--image", f"{DEV}={dev}",
+        "--tag", "3.3.1", *SLOW_HOST, *NOT_SSH,
+    )  # fmt: skip
     assert run.ret == 1, run.stdout[-3000:]
     assert_exactly(run, CPU, expect(CPU, {}))
     assert run.outcomes()["test_run_check_says_paddle_works[cpu]"] == "passed"
+    assert_exactly(run, DEV, Defect("a build image as latest-dev", DEV, "devel", "", {}))
+    assert run.outcomes()[f"test_tool_runs[{DEV}-cmake]"] == "passed"
 
 
 def test_gpu_reference_as_the_family_gpu_variants(

@@ -99,7 +99,13 @@ MINIMAL: dict[str, Any] = {
         ({"variants": {"cpu": {"flavour": "cpu"}}}, "variants.cpu.role", "is required"),
         ({"variants": {"cpu": "cpu"}}, "variants.cpu", "must be a table"),
         ({"suite": {"image": "x:{tag}", "python_version": "3"}}, "suite.python_version", 'MAJOR.MINOR (e.g. "12.6")'),
-        ({"variants": {"g": {**GPU, "cuda": 12.6}}}, "variants.g.cuda", "must be a non-empty string, not 12.6"),
+        (
+            {"variants": {"g": {**GPU, "cuda": 12.6}}},
+            "variants.g.cuda",
+            'MAJOR.MINOR as a string (e.g. "12.6"), not 12.6',
+        ),
+        ({"variants": {"g": {**GPU, "paddle": False}}}, "variants.g.paddle", "needs role = \"devel\", not 'runtime'"),
+        ({"variants": {"g": {**GPU, "paddle": "no"}}}, "variants.g.paddle", "true or false"),
         ({"variants": {"g": {**GPU, "cuda": "12.6.1"}}}, "variants.g.cuda", "MAJOR.MINOR"),
         ({"variants": {"g": {**GPU, "cudnn": "9.5"}}}, "variants.g.cudnn", "needs the variant's cuda too"),
         ({"variants": {"c": {**CPU_RT, "cuda": "12.6"}}}, "variants.c.cuda", "only a gpu variant carries CUDA"),
@@ -118,12 +124,13 @@ def test_problems_name_the_field(patch: dict[str, Any], field: str, words: str) 
     assert words in str(err.value)
 
 
+FAMILY_DEV = ["latest-dev", "cuda118-dev", "cuda126-dev", "cuda129-dev"]
 FAMILY_GPU = ["gpu-cuda11.8-cudnn8.9", "gpu-cuda12.6-cudnn9.5", "gpu-cuda12.9-cudnn9.9", "gpu-cuda13.0-cudnn9.13"]
 
 
 def test_the_family_manifest_names_the_published_images() -> None:
     family = load(shipped()["paddlepaddle"])
-    assert list(family.variants) == ["cpu", *FAMILY_GPU]
+    assert list(family.variants) == ["cpu", *FAMILY_GPU, *FAMILY_DEV]
     assert family.variants["cpu"].image == "paddlepaddle/paddle:3.3.0"
     assert load(shipped()["paddlepaddle"], tag="3.2.0").variants["cpu"].image == "paddlepaddle/paddle:3.2.0"
     for name in FAMILY_GPU:
@@ -133,8 +140,16 @@ def test_the_family_manifest_names_the_published_images() -> None:
         assert (variant.flavour, variant.carries.cuda, variant.carries.cudnn) == ("gpu", cuda, cudnn)
         major = cuda.split(".")[0]
         assert variant.runtime.cuda_runtime == ("libcudart.so.11.0" if major == "11" else f"libcudart.so.{major}")
-    assert {v.carries.python_version for v in family.variants.values()} == {"3.10"}
-    assert all(v.role == "runtime" for v in family.variants.values())  # no demo image, no devel role
+    releases = [family.variants[n] for n in ["cpu", *FAMILY_GPU]]
+    assert {v.carries.python_version for v in releases} == {"3.10"}
+    assert all(v.role == "runtime" and v.carries.paddle for v in releases)  # no demo image
+    for name in FAMILY_DEV:  # build images, one tag each: the devel contract, paddle not promised
+        dev = family.variants[name]
+        assert (dev.image, dev.role, dev.carries.paddle) == (f"paddlepaddle/paddle:{name}", "devel", False)
+        assert dev.devel is not None
+        assert dev.devel.source_dirs == ()
+    assert family.variants["cuda126-dev"].carries.cuda == "12.6"
+    assert family.variants["latest-dev"].carries.python_version is None
     assert family.variants["cpu"].carries.cuda is None
     assert family.variants["cpu"].runtime.run_check is True
 

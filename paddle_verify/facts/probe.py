@@ -58,7 +58,7 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
         "packages": list(dict.fromkeys([*rt.packages, *(demo.packages if demo else ())])),
         "py_paddle_init": rt.py_paddle_init,
         "computation": rt.computation,
-        "run_check": rt.runs_run_check,
+        "run_check": rt.runs_run_check and variant.carries.paddle,
         "env": dict(rt.env),
         "timeout": timeout,
         "devel": None

@@ -34,7 +34,7 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
         "libcuda_names": ["libcuda.so.1", "libcuda.so", *extra],
         "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
         "paddle": gpu_mapping is not None,
-        "run_check": gpu_mapping is not None and variant.runtime.runs_run_check,
+        "run_check": gpu_mapping is not None and variant.runtime.runs_run_check and variant.carries.paddle,
         "timeout": timeout,
         "env": dict(variant.runtime.env),
     }

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..inimage import demo_names
+from . import carries
 from .model import (
     FLAVOURS,
     ROLES,
     TAG_RE,
-    X_Y_RE,
-    Carries,
     DeclaredChanges,
     DemoContract,
     DevelContract,
@@ -42,7 +41,7 @@ _RUNTIME_KEYS = {
 }
 _DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
 _DEMO_KEYS = {"packages", "commands", "train"}
-_VARIANT_KEYS = {"flavour", "role", "image", "tag", "python_version", "cuda", "cudnn", "cuda_runtime"}
+_VARIANT_KEYS = {"flavour", "role", "image", "tag", "python_version", "cuda", "cudnn", "cuda_runtime", "paddle"}
 
 
 class _Reader:
@@ -83,15 +82,6 @@ class _Reader:
 
     def opt_flag(self, key: str) -> bool | None:
         return None if key not in self.table else self.flag(key, False)
-
-    def x_y(self, key: str, default: str | None = None) -> str | None:
-        """A declared ``MAJOR.MINOR`` version (``"3.10"``, ``"12.6"``), or ``default`` when absent."""
-        if key not in self.table:
-            return default
-        value = self.text(key)
-        if not X_Y_RE.match(value):
-            raise self._fail(key, f'must be MAJOR.MINOR (e.g. "12.6"), not {value!r}')
-        return value
 
     def strs(self, key: str) -> tuple[str, ...]:
         value = self.table.get(key, [])
@@ -145,7 +135,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
     given_tag = tag  # --tag: every variant; else a variant's own tag, else the default
     python = suite.text("python", "python3")
-    python_version = suite.x_y("python_version")
+    python_version = carries.x_y(suite.table, "python_version", suite._fail)
 
     contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
     runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
@@ -180,7 +170,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
             tag=variant_tag,
             python=python,
             runtime=replace(runtime, cuda_runtime=own_runtime) if own_runtime else runtime,
-            carries=_carries(vr, flavour, python_version),
+            carries=carries.read(vr.table, flavour, role, python_version, vr._fail),
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
             changes=changes,
@@ -210,17 +200,6 @@ def _runtime(r: _Reader) -> RuntimeContract:
         cuda_runtime=r.opt_str("cuda_runtime"),
         run_check=r.opt_flag("run_check"),
     )
-
-
-def _carries(vr: _Reader, flavour: str, python_version: str | None) -> Carries:
-    """A variant's declared Python (its own, else the suite's), CUDA and cuDNN (gpu variants only)."""
-    cuda, cudnn = vr.x_y("cuda"), vr.x_y("cudnn")
-    for key, what in (("cuda", "CUDA"), ("cudnn", "cuDNN")):
-        if key in vr.table and flavour != "gpu":
-            raise vr._fail(key, f"only a gpu variant carries {what} (this one is {flavour})")
-    if cudnn is not None and cuda is None:
-        raise vr._fail("cudnn", "needs the variant's cuda too (the cuDNN of which CUDA?)")
-    return Carries(python_version=vr.x_y("python_version", python_version), cuda=cuda, cudnn=cudnn)
 
 
 def _changes(r: _Reader) -> DeclaredChanges:

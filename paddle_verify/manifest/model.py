@@ -104,12 +104,13 @@ class DeclaredChanges:
 @dataclass(frozen=True)
 class Carries:
     """What a variant declares it carries, each checked against the image: the ``X.Y`` of its Python
-    (``python_version``), and a gpu variant's CUDA and cuDNN (``cuda``, ``cudnn``: as its tag names them,
-    ``12.6`` and ``9.5``). None: not declared, not checked."""
+    (``python_version``), a gpu variant's CUDA and cuDNN (``cuda``, ``cudnn``: as its tag names them,
+    ``12.6`` and ``9.5``), and whether it has paddle at all. None: not declared, not checked."""
 
     python_version: str | None = None
     cuda: str | None = None
     cudnn: str | None = None
+    paddle: bool = True  # False: a build image (the dev images): toolchains, no paddle installed
 
 
 @dataclass(frozen=True)

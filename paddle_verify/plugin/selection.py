@@ -29,7 +29,11 @@ ENGINES_KEY = pytest.StashKey[list[Engine]]()
 ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
     "package": lambda v: v.runtime.packages,
     "subcommand": lambda v: v.runtime.launcher_subcommands,
-    "command": lambda v: (v.runtime.launcher, *v.runtime.commands, *(v.demo.commands if v.demo else ())),
+    "command": lambda v: (
+        *((v.runtime.launcher,) if v.carries.paddle else ()),
+        *v.runtime.commands,
+        *(v.demo.commands if v.demo else ()),
+    ),
     "tool": lambda v: v.devel.toolchain if v.devel else (),
     "demo_package": lambda v: v.demo.packages if v.demo else (),
     "cuda_library": lambda v: v.runtime.cuda_libraries if v.flavour == "gpu" else (),
