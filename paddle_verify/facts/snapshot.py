@@ -2,7 +2,7 @@
 gathering found it, for the record and for the next release to be compared with.
 
 Per variant: the image (ID, repository digests, size, layer count, default command, user,
-exposed ports, environment: ``docker image inspect``), its Python and Debian packages with
+exposed ports, environment: ``docker image inspect``), its Python's version, its Python and Debian packages with
 their versions, ``paddle version``'s build lines, paddle's version and commit, and the time
 to start a container and to ``import paddle``. Nothing more is gathered for it: the probe's
 one exec and the image's inspect already hold it. A part that could not be gathered is null
@@ -54,6 +54,7 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
         "workdir": config.get("WorkingDir") or "",
         "exposed_ports": sorted(config.get("ExposedPorts") or {}),
         "env": {k: secrets.HIDDEN if secrets.is_secret(k, v) else v for k, v in env.items()} if inspect else None,
+        "python": part(lambda: facts.python_version),  # the image's Python, X.Y.Z
         "python_packages": packages["python"] if packages else None,
         "debian_packages": packages["debian"] if packages else None,
         "build": version.build if version else None,
