@@ -98,7 +98,11 @@ MINIMAL: dict[str, Any] = {
         ({"variants": {"cpu": {"flavour": "cpu", "role": "base"}}}, "variants.cpu.role", "runtime, devel, demo"),
         ({"variants": {"cpu": {"flavour": "cpu"}}}, "variants.cpu.role", "is required"),
         ({"variants": {"cpu": "cpu"}}, "variants.cpu", "must be a table"),
-        ({"suite": {"image": "x:{tag}", "python_version": "3"}}, "suite.python_version", 'MAJOR.MINOR as a string (e.g. "12.6")'),
+        (
+            {"suite": {"image": "x:{tag}", "python_version": "3"}},
+            "suite.python_version",
+            'MAJOR.MINOR as a string (e.g. "12.6")',
+        ),
         (
             {"variants": {"g": {**GPU, "cuda": 12.6}}},
             "variants.g.cuda",

@@ -40,8 +40,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
     if not host.found and config.getoption("--allow-no-gpu"):
         lines.append(
-            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU; "
-            "their GPU-device checks are not run"
+            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU (paddle's "
+            "run_check there must say it works on 1 CPU); their GPU-device checks are not run"
         )
     return lines
 
