@@ -54,6 +54,8 @@ def test_the_family_collects_its_variants(run_checks: Callable[..., InnerRun]) -
     assert "test_tool_runs[cuda126-dev-cmake]" in run.stdout
     assert "test_image_carries_the_declared_cuda[cuda126-dev]" in run.stdout
     assert "test_package_imports[cuda126-dev-paddle]" not in run.stdout  # a build image: paddle not promised
+    helped = run_checks("--help")
+    assert "a shipped one by name (paddledev, paddlepaddle)" in " ".join(helped.stdout.split()), helped.stdout[-3000:]
     bad = run_checks("--manifest", "paddlepadle", "--collect-only")
     assert bad.ret == 4, bad.stderr[-2000:]
     assert "--manifest paddlepadle: neither a shipped manifest (paddledev, paddlepaddle) nor a file" in bad.stderr
