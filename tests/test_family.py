@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from checks import test_carries as carries_checks
 from paddle_verify import gpu
+from paddle_verify.facts import ImageFacts
+from paddle_verify.facts.schema import Probe
 from paddle_verify.manifest import load
 from paddle_verify.manifest.shipped import shipped
 
@@ -131,3 +134,40 @@ def test_declared_cuda_needs_its_driver(tmp_path: Path, driver: str, fails: str 
     with pytest.raises(AssertionError) as raised:
         carries_checks.test_host_driver_runs_the_declared_cuda(variant, check)
     assert str(raised.value).splitlines()[0] == f"{CU126}: {fails}"
+
+
+@pytest.mark.parametrize(
+    ("python", "cuda", "cudnn", "runtime", "library", "fails"),
+    [
+        ("3.10.12", "12.6", "9.5.1", 12060, 90501, None),  # what the cuda12.6 image carries: cuDNN 9's numbering
+        ("3.12.3", "12.6", "9.5.1", 12060, 90501, "is Python 3.12.3, the variant declares Python 3.10"),
+        ("3.10.12", "12.6", "9.3.0", 12060, 90501, "paddle was built with cuDNN 9.3.0, the variant declares cuDNN 9.5"),
+        ("3.10.12", "12.6", "9.5.1", 12040, 90501, "the image's CUDA runtime is CUDA 12.4, the variant declares CUDA 12.6"),
+        ("3.10.12", "12.6", "9.5.1", 12060, 91300, "the image ships cuDNN 9.13, the variant declares cuDNN 9.5"),
+    ],
+)  # fmt: skip
+def test_declared_versions_on_doubles(
+    python: str, cuda: str, cudnn: str, runtime: int, library: int, fails: str | None
+) -> None:
+    """TEST DOUBLES of the probe's JSON for the cuda12.6 variant: what it carries, and each one thing off."""
+    variant = FAMILY.variants[CU126]
+    ran = {"argv": [], "rc": 0, "stdout": "", "stderr": "", "error": None, "timed_out": False, "seconds": 0.1}
+    imports = {"packages": {}, "paddle": {"cuda": cuda, "cudnn": cudnn}, "py_paddle_init": None, "computation": None}
+    found = {"libraries": {}, "runtime": "libcudart.so.12", "runtime_version": runtime, "cudnn_version": library}
+    probe = {"python": {"version": python, "executable": "/usr/bin/python3"}, "oom_kills": 0}
+    probe |= {"imports": {**ran, "data": imports}, "cuda": {**ran, "data": found, "runtime_version_from": "double"}}
+    facts = ImageFacts(variant, probe_raw=cast(Probe, probe))
+    checks = (
+        carries_checks.test_python_as_declared,
+        carries_checks.test_paddle_built_with_the_declared_cuda,
+        carries_checks.test_image_carries_the_declared_cuda,
+    )
+    failed = []
+    for check in checks:
+        try:
+            check(variant, facts)
+        except AssertionError as exc:
+            failed.append(str(exc).splitlines()[0])
+    assert failed == (
+        [] if fails is None else [f"{CU126}: the image's python3 {fails}" if "Python" in fails else f"{CU126}: {fails}"]
+    )
