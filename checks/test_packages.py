@@ -5,6 +5,8 @@ import pytest
 from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 
+pytestmark = pytest.mark.contract("carries.paddle")  # not of a build image (no paddle)
+
 
 def test_package_imports(variant: Variant, package: str, facts: ImageFacts) -> None:
     found = facts.package(package)

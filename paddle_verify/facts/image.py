@@ -23,6 +23,7 @@ from .schema import (
     InstalledPackages,
     PackageFact,
     Probe,
+    RunCheck,
     RunResult,
     SecretScan,
     Training,
@@ -225,6 +226,22 @@ class ImageFacts(VariantFacts):
     def cuda(self) -> Cuda:
         """The image's CUDA libraries as its loader finds them (gpu variants)."""
         return cast(Cuda, self._child(self.probe["cuda"], "the CUDA probe (the contract's cuda_libraries)"))
+
+    @property
+    def python_version(self) -> str:
+        """The image's Python (``X.Y.Z``), as the probe ran it."""
+        found = self.probe.get("python")
+        if not found:
+            raise self.missing(f"the version of {self.variant.python} was not probed")
+        return found["version"]
+
+    @property
+    def run_check(self) -> tuple[ChildResult, RunCheck]:
+        """paddle's install check: its run (what it printed) and which check ran, what it raised."""
+        run = cast(ChildResult | None, self._step(self.probe.get("run_check")))
+        if run is None:
+            raise self.missing("paddle's run_check was not run (the manifest says run_check = false)")
+        return run, cast(RunCheck, self._child(run, "paddle's run_check", killed=self.killed_note()))
 
     @property
     def demo_train(self) -> tuple[ChildResult, Training | None]:

@@ -65,6 +65,7 @@ def probe_config(
         "packages": list(dict.fromkeys([*rt.packages, *(demo.packages if demo else ())])),
         "py_paddle_init": rt.py_paddle_init,
         "computation": rt.computation,
+        "run_check": rt.runs_run_check and variant.carries.paddle,
         "env": dict(rt.env),
         "timeout": timeout,
         "devel": None

@@ -118,6 +118,21 @@ class Cuda(TypedDict):
     cudnn_version: int | None  # cudnnGetVersion: 8600 for cuDNN 8.6.0
 
 
+class RunCheck(TypedDict):
+    """``probe.py``'s RUN_CHECK child (``inimage/run_check.py``): which install check ran and what it
+    raised; what it printed is the child's own stdout and stderr (:class:`ChildResult`)."""
+
+    api: str | None  # "paddle.utils.run_check", "paddle.fluid.install_check.run_check", or None: none found
+    error: str | None  # what it (or `import paddle`) raised: the traceback's last line
+
+
+class PythonFact(TypedDict):
+    """The image's Python, as the probe runs it (the manifest's ``python``)."""
+
+    version: str  # "3.10.12"
+    executable: str
+
+
 class Training(TypedDict):
     losses: list[float]
 
@@ -159,6 +174,8 @@ class Probe(TypedDict):
     secrets: SecretScan | StepError | None
     packages: InstalledPackages | StepError | None
     oom_kills: int | None
+    python: NotRequired[PythonFact]
+    run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
 
 
 # --- gpu_probe.py --------------------------------------------------------------
@@ -207,6 +224,7 @@ class GpuProbe(TypedDict):
     libcuda: ChildResult | StepError | None  # data: Libcuda
     nvidia_smi: RunResult | StepError | None
     paddle: ChildResult | StepError | None  # data: PaddleGpu
+    run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
 
 
 # --- docker image inspect (the host side) ------------------------------------------

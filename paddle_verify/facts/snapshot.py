@@ -58,7 +58,7 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
         "workdir": config.get("WorkingDir") or "",
         "exposed_ports": sorted(config.get("ExposedPorts") or {}),
         "env": {k: secrets.HIDDEN if secrets.is_secret(k, v) else v for k, v in env.items()} if inspect else None,
-        "python": probe.get("python") if probe else None,  # the image's Python: "2.7.18"
+        "python": part(lambda: facts.python_version),  # the image's Python, X.Y.Z
         "python_packages": packages["python"] if packages else None,
         "debian_packages": packages["debian"] if packages else None,
         "debian_arch": packages.get("debian_arch") if packages else None,

@@ -5,7 +5,8 @@
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
 # which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
-# children.py, secret_scan from secrets.py, installed_packages from installed.py: all sent in front of this.
+# children.py, RUN_CHECK from run_check.py, secret_scan from secrets.py, installed_packages from installed.py:
+# all sent in front of this.
 import json
 import os
 import platform
@@ -84,6 +85,11 @@ def python_headers():
     return {"include": dirs[0], "python_h": False}
 
 
+def python_facts():
+    """The Python the probe runs in (the image's `python`): its X.Y.Z and where it is."""
+    return {"version": "%d.%d.%d" % tuple(sys.version_info[:3]), "executable": sys.executable}
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     env = dict(cfg.get("env") or {})
@@ -99,6 +105,8 @@ def main():
         "demo_train": None,
         "secrets": None,
         "packages": None,
+        "python": python_facts(),
+        "run_check": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
@@ -114,6 +122,8 @@ def main():
         timeout,
         env,
     )
+    if cfg.get("run_check"):  # paddle's own install check, side by side with the imports (it imports paddle too)
+        jobs.start("run_check", python_child, RUN_CHECK, {}, timeout, env)
     if cfg.get("cuda"):
         jobs.start("cuda", python_child, CUDA, cfg["cuda"], timeout, env)
     jobs.start("packages", installed_packages)

@@ -43,8 +43,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines += readiness.assess(host, selected(config), timeout=config.getoption("--exec-timeout")).lines
     if not host.found and config.getoption("--allow-no-gpu"):
         lines.append(
-            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU; "
-            "their GPU-device checks are not run"
+            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU (paddle's "
+            "run_check there must say it works on 1 CPU); their GPU-device checks are not run"
         )
     return lines
 

@@ -11,9 +11,9 @@ import argparse
 
 import pytest
 
+from ..manifest.shipped import DEFAULT, shipped
 from . import parsers
 
-DEFAULT_MANIFEST = "paddledev.toml (packaged: the install page's six images)"
 # testinfra's pytest plugin: its `host` fixture would shadow the suite's, its options crowd --help.
 TESTINFRA_PLUGIN = "pytest11.testinfra"
 
@@ -40,7 +40,11 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="check image REF as VARIANT (repeatable); selects VARIANT when --variant is not given",
     )
     group.addoption(
-        "--manifest", default=None, metavar="PATH", help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})"
+        "--manifest",
+        default=None,
+        metavar="NAME|PATH",
+        help=f"variant manifest: a shipped one by name ({', '.join(shipped())}), or a TOML file "
+        f"(default: {DEFAULT}, the install page's six images; see docs/manifests.md)",
     )
     group.addoption(
         "--pull",

@@ -1,6 +1,6 @@
 """Which variants this run checks, and which checks apply to each.
 
-The manifest (``--manifest``, default the packaged ``paddledev.toml``), the
+The manifest (``--manifest``: a shipped one by name, default ``paddledev``, or a path), the
 selected variants (``--variant``, ``--image``, ``--tag``) and the engines (``--engine``)
 are read once at configure time; ``pytest_generate_tests`` turns them into the ``variant``
 parameter (with the contract's items: package, subcommand, command, tool, demo_package;
@@ -11,7 +11,6 @@ applies to no selected variant is deselected, not skipped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from ..engine import Engine, default_engine
 from ..manifest import Manifest, ManifestError, Variant, load
+from ..manifest.shipped import DEFAULT, resolve, shipped
 
 MANIFEST_KEY = pytest.StashKey[Manifest]()
 SELECTED_KEY = pytest.StashKey[list[Variant]]()
@@ -29,7 +29,11 @@ ENGINES_KEY = pytest.StashKey[list[Engine]]()
 ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
     "package": lambda v: v.runtime.packages,
     "subcommand": lambda v: v.runtime.launcher_subcommands,
-    "command": lambda v: (v.runtime.launcher, *v.runtime.commands, *(v.demo.commands if v.demo else ())),
+    "command": lambda v: (
+        *((v.runtime.launcher,) if v.carries.paddle else ()),
+        *v.runtime.commands,
+        *(v.demo.commands if v.demo else ()),
+    ),
     "tool": lambda v: v.devel.toolchain if v.devel else (),
     "demo_package": lambda v: v.demo.packages if v.demo else (),
     "cuda_library": lambda v: v.runtime.cuda_libraries if v.flavour == "gpu" else (),
@@ -37,15 +41,16 @@ ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
 
 
 def packaged_manifest() -> Path:
-    """The install page's contract, shipped with the plugin."""
-    return Path(str(resources.files("paddle_verify").joinpath("data", "paddledev.toml")))
+    """The install page's contract, shipped with the plugin (the default manifest)."""
+    return shipped()[DEFAULT]
 
 
 def _manifest_path(config: pytest.Config) -> Path:
-    given = config.getoption("--manifest")
-    if given:
-        return Path(config.invocation_params.dir, given)
-    return packaged_manifest()
+    """``--manifest``: a shipped manifest's name (``paddlepaddle``), else a path; none: the default."""
+    try:
+        return resolve(config.getoption("--manifest"), config.invocation_params.dir)
+    except LookupError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
