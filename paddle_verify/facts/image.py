@@ -7,7 +7,6 @@ variant and the reason when a fact could not be gathered.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -29,26 +28,9 @@ from .schema import (
     Training,
 )
 from .secrets import parse_env
+from .version import PaddleVersion, parse_kernel, parse_version
 
-
-@dataclass(frozen=True)
-class PaddleVersion:
-    """``paddle version`` output, parsed with the contract's pattern."""
-
-    version: str | None
-    build: dict[str, str]
-
-
-def parse_version(output: str, pattern: str) -> PaddleVersion:
-    m = re.search(pattern, output, re.M)
-    build = dict(re.findall(r"^\s*(with_\w+)\s*:\s*(\S+)\s*$", output, re.M))
-    return PaddleVersion(version=m.group("version") if m else None, build=build)
-
-
-def parse_kernel(release: str) -> tuple[int, int]:
-    """``6.18.44-fc-v657`` -> ``(6, 18)``; ``(0, 0)`` when unreadable."""
-    m = re.match(r"^(\d+)\.(\d+)", release or "")
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+__all__ = ["ImageFacts", "PaddleVersion", "parse_kernel", "parse_version", "repository"]
 
 
 def repository(ref: str) -> str:

@@ -164,7 +164,6 @@ class Probe(TypedDict):
     """``PADDLE_VERIFY_FACTS=`` of ``inimage/probe.py``."""
 
     kernel: str
-    python: NotRequired[str]  # platform.python_version() of the image's Python: "2.7.18", "3.11.2"
     commands: dict[str, CommandFact]
     launcher_runs: dict[str, RunResult] | StepError
     imports: ChildResult | StepError  # data: Imports
@@ -175,55 +174,6 @@ class Probe(TypedDict):
     packages: InstalledPackages | StepError | None
     oom_kills: int | None
     python: NotRequired[PythonFact]
-    run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
-
-
-# --- gpu_probe.py --------------------------------------------------------------
-
-
-class DeviceNode(TypedDict):
-    path: str
-    kind: str  # char, dir, other, unreadable
-    major: NotRequired[int]
-    minor: NotRequired[int]
-    error: NotRequired[str]
-
-
-class Libcuda(TypedDict):
-    loaded: str | None
-    tried: list[str]
-    init: int | None
-    count: int | None
-    driver_version: int | None
-    names: list[str]
-    uuids: list[str]
-    count_rc: NotRequired[int]
-
-
-class GpuMatmul(Outcome):
-    shape: NotRequired[list[int]]
-    gpu_place: NotRequired[str]
-    cpu_place: NotRequired[str]
-    max_abs_diff: NotRequired[float]
-    numpy_diff: NotRequired[float]
-
-
-class PaddleGpu(TypedDict):
-    compiled_with_cuda: bool | None
-    device_count: int | None
-    count_how: str | None
-    matmul: GpuMatmul | None
-    error: NotRequired[str]
-
-
-class GpuProbe(TypedDict):
-    """``PADDLE_VERIFY_GPU=`` of ``inimage/gpu_probe.py``."""
-
-    device_nodes: list[DeviceNode]
-    libcuda_files: list[str]
-    libcuda: ChildResult | StepError | None  # data: Libcuda
-    nvidia_smi: RunResult | StepError | None
-    paddle: ChildResult | StepError | None  # data: PaddleGpu
     run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
 
 
@@ -254,3 +204,6 @@ class ImageInspect(TypedDict, total=False):
     Size: int
     Config: ImageConfig | None
     RootFS: ImageRootFS
+
+
+# The GPU probe's shapes are in schema_gpu.py (one module would pass 250 lines).

@@ -43,7 +43,6 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
     packages = part(lambda: facts.packages)
     version = part(lambda: facts.paddle_version)
     imports = part(lambda: facts.imports)
-    probe = part(lambda: facts.probe)
     paddle: PaddleBuild = (imports["paddle"] if imports else None) or {}
     return {
         "image": facts.variant.image,

@@ -37,7 +37,6 @@ def x_y(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-
 def _numbers(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version))
 

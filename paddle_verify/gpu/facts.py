@@ -19,7 +19,8 @@ from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
 from ..facts.missing import VariantFacts
 from ..facts.probe import ENGINE_GONE, keep_alive
-from ..facts.schema import ChildResult, DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunCheck, RunResult
+from ..facts.schema import ChildResult, RunCheck, RunResult
+from ..facts.schema_gpu import DeviceNode, GpuProbe, Libcuda, PaddleGpu
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping

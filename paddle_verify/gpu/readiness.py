@@ -22,7 +22,7 @@ from .compat import MIN_DRIVER, cuda_version, driver_misfit, runtime_number
 from .host import NO_GPU, HostGpus
 
 if TYPE_CHECKING:
-    from ..facts.schema import Libcuda
+    from ..facts.schema_gpu import Libcuda
     from ..manifest import Variant
 
 PREFIX = "paddle-verify host: "

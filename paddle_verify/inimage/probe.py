@@ -96,7 +96,6 @@ def main():
     timeout = cfg["timeout"]
     facts = {
         "kernel": platform.release(),
-        "python": platform.python_version(),
         "commands": {},
         "launcher_runs": {},
         "imports": None,
