@@ -105,7 +105,7 @@ def test_contract_on_docker_and_podman_in_one_run(
         for engine in ("docker", "podman"):
             test = f"test_same_image_on_every_engine[{variant}@{engine}]"
             assert run.outcomes().get(test) == "passed", f"{variant}@{engine}: {test} did not pass: {run.outcomes()}"
-            shell = f"test_docker_run_it_gives_a_shell[{variant}@{engine}]"
+            shell = f"test_run_it_gives_a_shell[{variant}@{engine}]"
             assert run.outcomes().get(shell) == "passed", f"{variant}@{engine}: the TTY shell check did not pass"
     assert any("test_ssh" in t for t in columns["podman"]), "podman: the SSH checks did not run"
     assert run.summary is not None
