@@ -17,9 +17,10 @@ import docker.errors
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..facts.devel import devel_builds_config
 from ..facts.missing import VariantFacts
 from ..facts.probe import ENGINE_GONE, keep_alive
-from ..facts.schema import DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
+from ..facts.schema import DevelBuild, DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping
@@ -34,9 +35,17 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
         "libcuda_names": ["libcuda.so.1", "libcuda.so", *extra],
         "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
         "paddle": gpu_mapping is not None,
+        # devel gpu variants: the contract's CUDA program, compiled and run on the GPU (inimage/devel.py)
+        "cuda_program": cuda_program_config(variant) if gpu_mapping is not None else None,
         "timeout": timeout,
         "env": dict(variant.runtime.env),
     }
+
+
+def cuda_program_config(variant: Variant) -> dict[str, Any] | None:
+    """The "cuda" devel build, run too; None when the contract's builds lack it."""
+    config = devel_builds_config(variant, cuda_run=True)
+    return config if config and "cuda" in config["steps"] else None
 
 
 @dataclass
@@ -64,6 +73,14 @@ class GpuFacts(VariantFacts):
     @property
     def paddle(self) -> PaddleGpu:
         return cast(PaddleGpu, self._child(self.probe["paddle"], "paddle's GPU probe"))
+
+    @property
+    def cuda_program(self) -> DevelBuild:
+        """The contract's CUDA program, compiled and run in this container (devel gpu variants)."""
+        ran = cast(DevelBuild | None, self._step(self.probe.get("cuda_program")))
+        if ran is None:
+            raise self.missing(f"the CUDA program was not run in the container ({self.description})")
+        return ran
 
     @property
     def device_nodes(self) -> list[DeviceNode]:

@@ -5,7 +5,8 @@
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
 # which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
-# children.py, secret_scan from secrets.py, installed_packages from installed.py: all sent in front of this.
+# children.py, secret_scan from secrets.py, installed_packages from installed.py, start_devel_builds and
+# collect_devel_builds from devel.py: all sent in front of this.
 import json
 import os
 import platform
@@ -84,6 +85,7 @@ def main():
         "demo_train": None,
         "secrets": None,
         "packages": None,
+        "devel_builds": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
@@ -113,7 +115,11 @@ def main():
             "headers": python_headers(),
             "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
         }
+    if cfg.get("devel_builds"):
+        start_devel_builds(jobs, cfg["devel_builds"], timeout, env)
     jobs.collect(facts, timeout)
+    if cfg.get("devel_builds"):
+        collect_devel_builds(facts, cfg["devel_builds"])
     facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()

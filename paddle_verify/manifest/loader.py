@@ -10,6 +10,7 @@ from typing import Any
 
 from ..inimage import demo_names
 from .model import (
+    DEVEL_BUILDS,
     FLAVOURS,
     ROLES,
     TAG_RE,
@@ -36,7 +37,16 @@ _RUNTIME_KEYS = {
     "cuda_libraries",
     "cuda_runtime",
 }
-_DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
+_DEVEL_KEYS = {
+    "toolchain",
+    "python_headers",
+    "source_dirs",
+    "source_markers",
+    "builds",
+    "c_compiler",
+    "cxx_compiler",
+    "cuda_compiler",
+}
 _DEMO_KEYS = {"packages", "commands", "train"}
 _VARIANT_KEYS = {"flavour", "role", "image", "tag"}
 
@@ -208,12 +218,34 @@ def _changes(r: _Reader) -> DeclaredChanges:
 
 
 def _devel(r: _Reader) -> DevelContract:
+    builds = _devel_builds(r)
     return DevelContract(
         toolchain=r.argv_map("toolchain"),
         python_headers=r.flag("python_headers", True),
         source_dirs=r.strs("source_dirs"),
         source_markers=r.strs("source_markers"),
+        builds=builds,
+        c_compiler=r.text("c_compiler", "gcc"),
+        cxx_compiler=r.text("cxx_compiler", "g++"),
+        cuda_compiler=r.opt_str("cuda_compiler"),
     )
+
+
+def _devel_builds(r: _Reader) -> tuple[str, ...]:
+    """``builds``: known steps, each once; "cuda" and ``cuda_compiler`` come together."""
+    builds = r.strs("builds")
+    unknown = [b for b in builds if b not in DEVEL_BUILDS]
+    if unknown:
+        raise r._fail("builds", f"unknown build(s) {unknown} (known: {', '.join(DEVEL_BUILDS)})")
+    twice = sorted({b for b in builds if builds.count(b) > 1})
+    if twice:
+        raise r._fail("builds", f"lists {twice} more than once")
+    compiler = r.opt_str("cuda_compiler")
+    if "cuda" in builds and compiler is None:
+        raise r._fail("builds", 'has "cuda": set cuda_compiler too (e.g. "nvcc")')
+    if compiler is not None and "cuda" not in builds:
+        raise r._fail("cuda_compiler", 'is set, but builds lacks "cuda": nothing would compile with it')
+    return builds
 
 
 def _demo(r: _Reader) -> DemoContract:
