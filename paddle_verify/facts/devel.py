@@ -52,7 +52,7 @@ def failure(variant: str, build: DevelBuild) -> str:
     """Why ``build`` failed, naming the variant, the step, the phase, the command and the error."""
     step = build["step"]
     what = WHAT.get(step, step)
-    argv = " ".join(build["argv"])
+    argv = " ".join("<script>" if "\n" in a else a for a in build["argv"])  # a python -c script: not its text
     if build["rc"] == 0 and not build["timed_out"]:
         return (
             f"{variant}: devel build {step} ({what}): `{argv}` printed {build['got']!r}, expected {build['expected']!r}"
