@@ -63,11 +63,21 @@ std::vector<paddle::Tensor> PvScaleAdd(const paddle::Tensor& x) {
 PD_BUILD_OP(pv_scale_add).Inputs({"X"}).Outputs({"Out"}).SetKernelFn(PD_KERNEL(PvScaleAdd));
 """
 
-# verbose=True: the compiler's own output (its errors) goes to this child's stdout; on failure the
-# child adds one line, the exception, not its traceback, so that the compiler's error stays last.
+# The build's own output (verbose=True: every command, and the compiler's messages) goes to a log
+# file, not to this child's stdout: it is long, and what run() keeps of an output (its first and last
+# 2000 characters) could cut the compiler's error out. On failure the child prints the log's lines
+# that say "error" (the compiler's first ones), its last lines and the exception, in that order.
 CUSTOM_OP_SCRIPT = r"""
 import os, sys
 d = sys.argv[1]
+log = os.path.join(d, "build.log")
+sys.stdout.flush()
+sys.stderr.flush()
+saved = os.dup(1), os.dup(2)
+fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 420)
+os.dup2(fd, 1)
+os.dup2(fd, 2)
+failed = None
 try:
     import paddle
     from paddle.utils import cpp_extension
@@ -76,10 +86,20 @@ try:
     mod = cpp_extension.load(name="pv_custom_op", sources=[os.path.join(d, "pv_op.cc")],
                              build_directory=build, verbose=True)
     out = mod.pv_scale_add(paddle.to_tensor([1.0, 2.0, 3.0], dtype="float32"))
-    sys.stdout.write("\npv-custom-op %s\n" % out.numpy().tolist())
+    result = "pv-custom-op %s" % out.numpy().tolist()
 except BaseException as exc:
-    sys.stdout.write("\n%s: %s\n" % (type(exc).__name__, exc))
+    failed = "%s: %s" % (type(exc).__name__, exc)
+sys.stdout.flush()
+sys.stderr.flush()
+os.dup2(saved[0], 1)
+os.dup2(saved[1], 2)
+if failed:
+    with open(log) as fh:
+        lines = [ln.rstrip() for ln in fh if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower()][:6]
+    sys.stdout.write("\n".join(errors + ["--- the build's last lines (%d in all):" % len(lines)] + lines[-6:] + [failed]) + "\n")
     sys.exit(1)
+sys.stdout.write("\n" + result + "\n")
 """
 
 CUDA_SOURCE = r"""#include <cstdio>
