@@ -22,7 +22,8 @@ NO_STDIO = "x.c:1:10: fatal error: stdio.h: No such file or directory\ncompilati
 
 
 def builds(tmp_path: Path, steps: list[str], **compilers: str) -> dict[str, Any]:
-    cfg = {"steps": steps, "c_compiler": "gcc", "cxx_compiler": "g++", "cuda_compiler": None, "cuda_run": False}
+    cfg: dict[str, Any] = {"steps": steps, "timeout": 60, "cuda_run": False}
+    cfg.update({"c_compiler": "gcc", "cxx_compiler": "g++", "cuda_compiler": None})
     cfg.update(compilers)
     facts = run_probe(base_config(tmp_path, "true\n", devel_builds=cfg), timeout=120)
     result: dict[str, Any] = facts["devel_builds"]
@@ -84,12 +85,13 @@ def test_reference_contracts_list_the_builds() -> None:
     cpu = load(ROOT / "variants" / "reference.toml").variants
     gpu = load(ROOT / "variants" / "reference-gpu.toml").variants
     assert cpu["cpu"].devel is None
-    assert devel_builds_config(cpu["cpu"]) is None
+    assert devel_builds_config(cpu["cpu"], 60) is None
     assert cpu["cpu-demo"].devel
     assert cpu["cpu-demo"].devel.builds == ("c", "cxx", "python_extension", "custom_op")
-    config = devel_builds_config(gpu["gpu-devel"], cuda_run=True)
+    config = devel_builds_config(gpu["gpu-devel"], 60, cuda_run=True)
     assert config is not None
     assert (config["steps"][-1], config["cuda_compiler"], config["cuda_run"]) == ("cuda", "nvcc", True)
+    assert config["timeout"] == 120, "a build's phase has twice the exec deadline"
 
 
 MINIMAL: dict[str, Any] = {

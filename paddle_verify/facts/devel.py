@@ -25,13 +25,20 @@ ERROR_LINES = 3  # the compiler's first lines that say "error"
 LAST_LINES = 4  # and the last lines of its output
 
 
-def devel_builds_config(variant: Variant, *, cuda_run: bool = False) -> dict[str, Any] | None:
-    """The contract's ``builds`` and compilers for ``inimage/devel.py``; ``cuda_run``: run the CUDA
-    program too (only ``gpu_probe.py``, in a container with the GPUs, asks)."""
+# A build's phase (compile, run) may take this many times --exec-timeout: compiling paddle's
+# extension headers is a minute of one core's work on a loaded 2-core host, `paddle version` is not.
+BUILD_DEADLINE_FACTOR = 2
+
+
+def devel_builds_config(variant: Variant, timeout: float, *, cuda_run: bool = False) -> dict[str, Any] | None:
+    """The contract's ``builds`` and compilers for ``inimage/devel.py``, each phase bounded by ``timeout``
+    times :data:`BUILD_DEADLINE_FACTOR`; ``cuda_run``: run the CUDA program too (only ``gpu_probe.py``,
+    in a container with the GPUs, asks)."""
     devel = variant.devel
     if devel is None or not devel.builds:
         return None
     return {
+        "timeout": timeout * BUILD_DEADLINE_FACTOR,
         "steps": list(devel.builds),
         "c_compiler": devel.c_compiler,
         "cxx_compiler": devel.cxx_compiler,

@@ -23,7 +23,7 @@ from ..engine import EngineError, Session, cid, container_state, daemon_error, e
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
-from .devel import devel_builds_config
+from .devel import BUILD_DEADLINE_FACTOR, devel_builds_config
 from .image import ImageFacts
 from .schema import ImageInspect, Probe
 
@@ -68,7 +68,7 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
             "source_dirs": list(devel.source_dirs),
             "source_markers": list(devel.source_markers),
         },
-        "devel_builds": devel_builds_config(variant),
+        "devel_builds": devel_builds_config(variant, timeout),
         "demo_train": inimage.demo(demo.train) if demo and demo.train else None,
         "cuda": {"libraries": list(rt.cuda_libraries), "runtime": rt.cuda_runtime}
         if variant.flavour == "gpu" and (rt.cuda_libraries or rt.cuda_runtime)
@@ -85,10 +85,10 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
 
 def probe_deadline(variant: Variant, timeout: float) -> float:
     """An upper bound for the whole probe: its sequential steps, each bounded (the devel builds run
-    beside the others, each phase bounded: one more ``timeout`` for the longest, the custom op)."""
+    beside the others: two phases at most, each bounded by BUILD_DEADLINE_FACTOR timeouts)."""
     steps = len(variant.runtime.launcher_subcommands) + 2
     if variant.devel:
-        steps += len(variant.devel.toolchain) + (1 if variant.devel.builds else 0)
+        steps += len(variant.devel.toolchain) + (2 * BUILD_DEADLINE_FACTOR if variant.devel.builds else 0)
     return timeout * steps + 10
 
 

@@ -36,16 +36,17 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
         "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
         "paddle": gpu_mapping is not None,
         # devel gpu variants: the contract's CUDA program, compiled and run on the GPU (inimage/devel.py)
-        "cuda_program": cuda_program_config(variant) if gpu_mapping is not None else None,
+        "cuda_program": cuda_program_config(variant, timeout) if gpu_mapping is not None else None,
         "timeout": timeout,
         "env": dict(variant.runtime.env),
     }
 
 
-def cuda_program_config(variant: Variant) -> dict[str, Any] | None:
-    """The "cuda" devel build, run too; None when the contract's builds lack it."""
-    config = devel_builds_config(variant, cuda_run=True)
-    return config if config and "cuda" in config["steps"] else None
+def cuda_program_config(variant: Variant, timeout: float) -> dict[str, Any] | None:
+    """The "cuda" devel build, run too; None when the contract's builds lack it. Its phases here are
+    bounded by ``timeout`` itself: the probe's jobs are waited for that long."""
+    config = devel_builds_config(variant, timeout, cuda_run=True)
+    return {**config, "timeout": timeout} if config and "cuda" in config["steps"] else None
 
 
 @dataclass

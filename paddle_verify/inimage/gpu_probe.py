@@ -152,7 +152,7 @@ def main():
     if cfg.get("paddle"):
         jobs.start("paddle", python_child, PADDLE, {}, timeout, env)
     if cfg.get("cuda_program"):
-        jobs.start("cuda_program", build_step, "cuda", cfg["cuda_program"], timeout, env)
+        jobs.start("cuda_program", build_step, "cuda", cfg["cuda_program"], env)
     jobs.collect(facts, timeout)
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()

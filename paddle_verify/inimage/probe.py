@@ -116,10 +116,9 @@ def main():
             "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
         }
     if cfg.get("devel_builds"):
-        start_devel_builds(jobs, cfg["devel_builds"], timeout, env)
+        start_devel_builds(jobs, cfg["devel_builds"], env)
+        collect_devel_builds(jobs, facts, cfg["devel_builds"])
     jobs.collect(facts, timeout)
-    if cfg.get("devel_builds"):
-        collect_devel_builds(facts, cfg["devel_builds"])
     facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()
