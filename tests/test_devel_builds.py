@@ -21,7 +21,7 @@ HAVE_PYTHON_H = Path(sysconfig.get_paths()["include"], "Python.h").exists()
 NO_STDIO = "x.c:1:10: fatal error: stdio.h: No such file or directory\ncompilation terminated.\n"
 
 
-def builds(tmp_path: Path, steps: list[str], **compilers: str) -> dict[str, Any]:
+def builds(tmp_path: Path, steps: list[str], **compilers: str | bool) -> dict[str, Any]:
     cfg: dict[str, Any] = {"steps": steps, "timeout": 60, "cuda_run": False}
     cfg.update({"c_compiler": "gcc", "cxx_compiler": "g++", "cuda_compiler": None})
     cfg.update(compilers)
@@ -55,6 +55,20 @@ def test_a_missing_compiler_is_named(tmp_path: Path) -> None:
     cuda = builds(tmp_path, ["cuda"], cuda_compiler="no-such-nvcc")["cuda"]
     assert not cuda["ok"]
     assert "no-such-nvcc is not on PATH" in failure("gpu-devel", cuda)
+
+
+def test_a_cuda_program_that_cannot_run_fails(tmp_path: Path) -> None:
+    """test_cuda_program_runs_on_gpu's failure: the program nvcc built cannot run (a fake nvcc that
+    links a program which fails as a CUDA program does without a device)."""
+    fake = tmp_path / "nvcc"
+    program = "#!/bin/sh\necho 'pv-cuda error: no CUDA-capable device is detected'\nexit 1\n"
+    fake.write_text(f'#!/bin/sh\n# nvcc -o OUT SRC\nprintf "{program}" > "$2" && chmod +x "$2"\n')
+    fake.chmod(0o755)
+    cuda = builds(tmp_path, ["cuda"], cuda_compiler=str(fake), cuda_run=True)["cuda"]
+    assert (cuda["ok"], cuda["phase"], cuda["rc"]) == (False, "run", 1)
+    message = failure("gpu-devel", cuda)
+    assert message.startswith("gpu-devel: devel build cuda (a CUDA program) failed at run: `")
+    assert "pv-cuda error: no CUDA-capable device is detected" in message
 
 
 def test_wrong_output_is_a_failure() -> None:
