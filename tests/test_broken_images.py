@@ -22,8 +22,9 @@ from .defects import CONTRACT_PACKAGE_MISSING, DEFECTS, GPU_DEFECTS, PY_PADDLE_D
 NOT_SSH = ("-m", "not ssh")
 # The devel and demo images among the broken ones (about ten) each build a paddle custom operator
 # (about 14 s of one core: docs/checks-devel.md), all at once with the others' probes: a deadline per
-# command that a 2-core host meets for all of them, not the 60 s meant for one image's probe.
-BUILDS_DEADLINE = ("--exec-timeout", "180")
+# command (a build's phase: three times it) that a 2-core host meets for all of them, not the 60 s
+# meant for one image's probe; the inner run's own limit is 600 s.
+BUILDS_DEADLINE = ("--exec-timeout", "120")
 
 
 def manifest_for(

@@ -27,7 +27,7 @@ LAST_LINES = 4  # and the last lines of its output
 
 # A build's phase (compile, run) may take this many times --exec-timeout: compiling paddle's
 # extension headers is a minute of one core's work on a loaded 2-core host, `paddle version` is not.
-BUILD_DEADLINE_FACTOR = 2
+BUILD_DEADLINE_FACTOR = 3
 
 
 def devel_builds_config(variant: Variant, timeout: float, *, cuda_run: bool = False) -> dict[str, Any] | None:

@@ -242,6 +242,6 @@ def collect_devel_builds(jobs, facts, cfg):
     results = {}
     for step in cfg["steps"]:
         thread, holder = jobs.started.pop("devel_builds." + step)
-        thread.join(2 * cfg["timeout"] + 5)  # at most two phases, each bounded
+        thread.join(2 * cfg["timeout"] + 5)  # at most two phases, each bounded by cfg["timeout"]
         results[step] = holder.get("value", {"error": "devel build %s did not finish" % step})
     facts["devel_builds"] = results
