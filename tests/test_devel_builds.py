@@ -12,6 +12,7 @@ import pytest
 
 from paddle_verify.facts.devel import compiler_error, devel_builds_config, failure
 from paddle_verify.facts.schema import DevelBuild
+from paddle_verify.gpu.facts import cuda_program_config
 from paddle_verify.manifest import ManifestError, load, parse
 
 from .test_probe import ROOT, base_config, run_probe
@@ -106,6 +107,16 @@ def test_reference_contracts_list_the_builds() -> None:
     assert config is not None
     assert (config["steps"][-1], config["cuda_compiler"], config["cuda_run"]) == ("cuda", "nvcc", True)
     assert config["timeout"] == 180, "a build's phase has three times the exec deadline"
+
+
+def test_the_gpu_probe_runs_the_cuda_program_of_gpu_devel_variants_only() -> None:
+    cpu = load(ROOT / "variants" / "reference.toml").variants
+    gpu = load(ROOT / "variants" / "reference-gpu.toml").variants
+    assert cuda_program_config(cpu["cpu-devel"], 60) is None
+    assert cuda_program_config(gpu["gpu"], 60) is None
+    config = cuda_program_config(gpu["gpu-demo"], 60)
+    assert config is not None
+    assert (config["cuda_run"], config["timeout"]) == (True, 60), "bounded by the GPU probe's own wait"
 
 
 MINIMAL: dict[str, Any] = {
