@@ -110,16 +110,21 @@ py27-images: base-py27 wheelhouse-py27
 	bash images/build.sh $(REPO):$(PY27_TAG)-cpu-devel images/py27-devel/Dockerfile images/py27-devel RUNTIME=$(REPO):$(PY27_TAG)-cpu
 
 # GPU reference images: paddlepaddle-gpu 2.6.2 and NVIDIA's CUDA 11.8 / cuDNN 8.6 wheels
-# on the same Debian 12 base, no CUDA base image needed (images/gpu/Dockerfile).
+# on the same Debian 12 base, no CUDA base image needed (images/gpu/Dockerfile); gpu-devel
+# adds nvcc of that CUDA (GPU_CUDA: Debian 12's nvidia-cuda-toolkit, see images/devel/Dockerfile).
+GPU_CUDA := 11.8
 gpu-images: base wheelhouse-gpu
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu images/gpu/Dockerfile images/wheelhouse-gpu/runtime BASE=$(BASE)
-	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu \
+		CUDA_TOOLKIT=$(GPU_CUDA)
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile images/wheelhouse-gpu/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
 
 # The same three GPU images (same tags: `make gpu-images` builds over them) on a CUDA
 # base image that is on this engine already, with the wheels for its Python, e.g.
 #   make gpu-images-cuda-base CUDA_BASE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 GPU_PYTHON=3.10
-# The base must carry CUDA 11.8 and cuDNN 8, what paddlepaddle-gpu 2.6.2 was built with.
+# The base must carry CUDA 11.8 and cuDNN 8, what paddlepaddle-gpu 2.6.2 was built with; its
+# gpu-devel gets no nvcc of its own (the toolkit step needs Debian 12's archive): take a CUDA
+# *devel* base (nvcc in /usr/local/cuda/bin) for the devel contract's cuda build.
 # Its wheels are resolved for that Python (the pins are for Debian 12's; only numpy and
 # protobuf keep theirs) into images/wheelhouse-gpu-py$(GPU_PYTHON), reusing the files of
 # the pinned GPU wheelhouse.

@@ -148,7 +148,33 @@ DEFECTS = [
         "cpu-devel",
         "devel",
         "RUN rm /usr/include/python3.11/Python.h",
-        {"test_python_headers[{v}]": "no Python.h in /usr/include/python3.11"},
+        {
+            "test_python_headers[{v}]": "no Python.h in /usr/include/python3.11",
+            "test_builds_python_extension[{v}]": "Python.h: No such file or directory",
+            # paddle's extension headers include pybind11, which includes Python.h
+            "test_builds_paddle_custom_op[{v}]": "pybind11/detail/common.h:274:10: fatal error: Python.h",
+        },
+    ),
+    # Nothing compiles without the C library's headers: every build step fails, naming stdio.h
+    # (C++'s <cstdio>, Python.h and paddle's headers all include it).
+    Defect(
+        "stdio-h-missing",
+        "cpu-devel",
+        "devel",
+        "RUN rm /usr/include/stdio.h",
+        {
+            "test_builds_c_program[{v}]": "devel build c (a C program (stdio.h)) failed at compile: `gcc",
+            "test_builds_cxx_program[{v}]": "stdio.h: No such file or directory",
+            "test_builds_python_extension[{v}]": "stdio.h: No such file or directory",
+            "test_builds_paddle_custom_op[{v}]": "stdio.h: No such file or directory",
+        },
+    ),
+    Defect(
+        "paddle-include-missing",
+        "cpu-devel",
+        "devel",
+        f"RUN rm -r {SITE}/paddle/include",
+        {"test_builds_paddle_custom_op[{v}]": "paddle/extension.h: No such file or directory"},
     ),
     Defect(
         "source-tree-missing",
@@ -251,6 +277,16 @@ GPU_DEFECTS = [
         "runtime",
         f"RUN sed -i \"s/^cuda_version *= '.*'/cuda_version = '12.0'/\" {SITE}/paddle/version/__init__.py",
         {"test_paddle_built_with_the_image_cuda[{v}]": "paddle was built with CUDA 12.0, the image's runtime"},
+    ),
+    Defect(
+        "nvcc-missing",
+        "gpu-devel",
+        "devel",
+        "RUN rm /usr/local/cuda-11.8/bin/nvcc",
+        {
+            "test_tool_runs[{v}-nvcc]": "devel tool nvcc missing",
+            "test_compiles_cuda_program[{v}]": "devel build cuda (a CUDA program) failed at compile: `nvcc",
+        },
     ),
 ]
 

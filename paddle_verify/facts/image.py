@@ -17,6 +17,7 @@ from .schema import (
     CommandFact,
     Cuda,
     Devel,
+    DevelBuild,
     ImageInspect,
     Imports,
     InstalledPackages,
@@ -203,6 +204,13 @@ class ImageFacts(VariantFacts):
         if devel is None:
             raise self.missing("the devel facts were not probed (not a devel variant)")
         return devel
+
+    def devel_build(self, step: str) -> DevelBuild:
+        """One devel build's result (``inimage/devel.py``): missing when the probe could not run it."""
+        build = cast(DevelBuild | None, self._step((self.probe.get("devel_builds") or {}).get(step)))
+        if build is None:
+            raise self.missing(f"the devel build {step} was not run (the contract's builds lack it)")
+        return build
 
     @property
     def cuda(self) -> Cuda:

@@ -23,6 +23,7 @@ from ..engine import EngineError, Session, cid, container_state, daemon_error, e
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
+from .devel import BUILD_DEADLINE_FACTOR, devel_builds_config
 from .image import ImageFacts
 from .schema import ImageInspect, Probe
 
@@ -75,6 +76,7 @@ def probe_config(
             "source_dirs": list(devel.source_dirs),
             "source_markers": list(devel.source_markers),
         },
+        "devel_builds": devel_builds_config(variant, timeout),
         "demo_train": inimage.demo(demo.train) if demo and demo.train else None,
         "cuda": {
             "libraries": list(rt.cuda_libraries),
@@ -96,10 +98,11 @@ def probe_config(
 
 
 def probe_deadline(variant: Variant, timeout: float) -> float:
-    """An upper bound for the whole probe: its sequential steps, each bounded."""
+    """An upper bound for the whole probe: its sequential steps, each bounded (the devel builds run
+    beside the others: two phases at most, each bounded by BUILD_DEADLINE_FACTOR timeouts)."""
     steps = len(variant.runtime.launcher_subcommands) + 2
     if variant.devel:
-        steps += len(variant.devel.toolchain)
+        steps += len(variant.devel.toolchain) + (2 * BUILD_DEADLINE_FACTOR if variant.devel.builds else 0)
     return timeout * steps + 10
 
 

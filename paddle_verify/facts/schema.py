@@ -102,6 +102,22 @@ class Devel(TypedDict):
     sources: list[SourceTree]
 
 
+class DevelBuild(TypedDict):
+    """One build of ``inimage/devel.py`` (c, cxx, python_extension, custom_op, cuda): its phases in order
+    (compile, run or import), the first that fails ends it."""
+
+    step: str
+    ok: bool  # every phase exited 0 and the last printed ``expected``
+    phase: str | None  # the phase that ran last: the one that failed, when not ok
+    argv: list[str]  # its command
+    rc: int | None
+    output: str  # its stderr and stdout, the last 1500 characters ("" when ok)
+    expected: str
+    got: str | None  # the last line the last phase printed
+    seconds: float
+    timed_out: bool
+
+
 class CudaLibrary(TypedDict):
     ok: bool
     error: NotRequired[str]
@@ -168,6 +184,7 @@ class Probe(TypedDict):
     launcher_runs: dict[str, RunResult] | StepError
     imports: ChildResult | StepError  # data: Imports
     devel: Devel | None
+    devel_builds: dict[str, DevelBuild | StepError] | None  # by step; None: no builds in the contract
     demo_train: ChildResult | StepError | None  # data: Training
     cuda: ChildResult | StepError | None  # data: Cuda (gpu variants)
     secrets: SecretScan | StepError | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 
-from .schema import ChildResult, Outcome, RunResult, StepError
+from .schema import ChildResult, DevelBuild, Outcome, RunResult, StepError
 
 # gpu_probe.py --------------------------------------------------------------
 
@@ -54,3 +54,4 @@ class GpuProbe(TypedDict):
     nvidia_smi: RunResult | StepError | None
     paddle: ChildResult | StepError | None  # data: PaddleGpu
     run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
+    cuda_program: NotRequired[DevelBuild | StepError | None]  # devel gpu variants: built and run

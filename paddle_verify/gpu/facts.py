@@ -17,9 +17,10 @@ import docker.errors
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..facts.devel import devel_builds_config
 from ..facts.missing import VariantFacts
 from ..facts.probe import ENGINE_GONE, keep_alive
-from ..facts.schema import ChildResult, RunCheck, RunResult
+from ..facts.schema import ChildResult, DevelBuild, RunCheck, RunResult
 from ..facts.schema_gpu import DeviceNode, GpuProbe, Libcuda, PaddleGpu
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
@@ -36,9 +37,18 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
         "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
         "paddle": gpu_mapping is not None,
         "run_check": gpu_mapping is not None and variant.runtime.runs_run_check and variant.carries.paddle,
+        # devel gpu variants: the contract's CUDA program, compiled and run on the GPU (inimage/devel.py)
+        "cuda_program": cuda_program_config(variant, timeout) if gpu_mapping is not None else None,
         "timeout": timeout,
         "env": dict(variant.runtime.env),
     }
+
+
+def cuda_program_config(variant: Variant, timeout: float) -> dict[str, Any] | None:
+    """The "cuda" devel build, run too; None when the contract's builds lack it. Its phases here are
+    bounded by ``timeout`` itself: the probe's jobs are waited for that long."""
+    config = devel_builds_config(variant, timeout, cuda_run=True)
+    return {**config, "timeout": timeout} if config and "cuda" in config["steps"] else None
 
 
 @dataclass
@@ -74,6 +84,14 @@ class GpuFacts(VariantFacts):
         if run is None:
             raise self.missing(f"paddle's run_check was not run in the container ({self.description})")
         return run, cast(RunCheck, self._child(run, "paddle's run_check on the GPUs"))
+
+    @property
+    def cuda_program(self) -> DevelBuild:
+        """The contract's CUDA program, compiled and run in this container (devel gpu variants)."""
+        ran = cast(DevelBuild | None, self._step(self.probe.get("cuda_program")))
+        if ran is None:
+            raise self.missing(f"the CUDA program was not run in the container ({self.description})")
+        return ran
 
     @property
     def device_nodes(self) -> list[DeviceNode]:

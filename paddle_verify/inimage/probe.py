@@ -5,8 +5,8 @@
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
 # which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
-# children.py, RUN_CHECK from run_check.py, secret_scan from secrets.py, installed_packages from installed.py:
-# all sent in front of this.
+# children.py, RUN_CHECK from run_check.py, secret_scan from secrets.py, installed_packages from installed.py,
+# start_devel_builds and collect_devel_builds from devel.py: all sent in front of this.
 import json
 import os
 import platform
@@ -106,6 +106,7 @@ def main():
         "packages": None,
         "python": python_facts(),
         "run_check": None,
+        "devel_builds": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
@@ -137,6 +138,9 @@ def main():
             "headers": python_headers(),
             "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
         }
+    if cfg.get("devel_builds"):
+        start_devel_builds(jobs, cfg["devel_builds"], env)
+        collect_devel_builds(jobs, facts, cfg["devel_builds"])
     jobs.collect(facts, timeout)
     facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")

@@ -12,6 +12,7 @@ from typing import Any
 from ..inimage import demo_names
 from . import carries
 from .model import (
+    DEVEL_BUILDS,
     FLAVOURS,
     ROLES,
     TAG_RE,
@@ -23,6 +24,7 @@ from .model import (
     RuntimeContract,
     Variant,
 )
+from .reader import Reader as _Reader
 
 # `paddle version`'s first line, the version in a group (the default of version_pattern)
 VERSION_PATTERN = r"^PaddlePaddle (?P<version>\S+?),? compiled with"
@@ -41,72 +43,18 @@ _RUNTIME_KEYS = {
     "cuda_runtime",
     "run_check",
 }
-_DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
+_DEVEL_KEYS = {
+    "toolchain",
+    "python_headers",
+    "source_dirs",
+    "source_markers",
+    "builds",
+    "c_compiler",
+    "cxx_compiler",
+    "cuda_compiler",
+}
 _DEMO_KEYS = {"packages", "commands", "train"}
 _VARIANT_KEYS = {"flavour", "role", "image", "tag", "python_version", "cuda", "cudnn", "cuda_runtime", "paddle"}
-
-
-class _Reader:
-    """Typed access to one TOML table, with errors that name the field."""
-
-    def __init__(self, path: Path, prefix: str, table: Any, allowed: set[str]) -> None:
-        self.path = path
-        self.prefix = prefix
-        if not isinstance(table, dict):
-            raise ManifestError(path, prefix, f"must be a table, not {type(table).__name__}")
-        self.table: dict[str, Any] = table
-        for key in table:
-            if key not in allowed:
-                raise ManifestError(path, self._name(key), f"unknown field (known: {', '.join(sorted(allowed))})")
-
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def _fail(self, key: str, problem: str) -> ManifestError:
-        return ManifestError(self.path, self._name(key), problem)
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.table.get(key, default)
-        if value is None:
-            raise self._fail(key, "is required")
-        if not isinstance(value, str) or not value.strip():
-            raise self._fail(key, f"must be a non-empty string, not {value!r}")
-        return value
-
-    def opt_str(self, key: str) -> str | None:
-        return None if key not in self.table else self.text(key)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, f"must be true or false, not {value!r}")
-        return value
-
-    def opt_flag(self, key: str) -> bool | None:
-        return None if key not in self.table else self.flag(key, False)
-
-    def strs(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self._fail(key, f"must be a list of non-empty strings, not {value!r}")
-        return tuple(value)
-
-    def str_map(self, key: str) -> dict[str, str]:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise self._fail(key, f"must be a table of strings, not {value!r}")
-        return dict(value)
-
-    def argv_map(self, key: str) -> dict[str, tuple[str, ...]]:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict):
-            raise self._fail(key, f"must be a table of name = [argv...], not {value!r}")
-        out: dict[str, tuple[str, ...]] = {}
-        for name, argv in value.items():
-            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-                raise self._fail(f"{key}.{name}", f"must be a non-empty list of strings, not {argv!r}")
-            out[name] = tuple(argv)
-        return out
 
 
 def load(path: Path | str, tag: str | None = None) -> Manifest:
@@ -215,12 +163,34 @@ def _changes(r: _Reader) -> DeclaredChanges:
 
 
 def _devel(r: _Reader) -> DevelContract:
+    builds = _devel_builds(r)
     return DevelContract(
         toolchain=r.argv_map("toolchain"),
         python_headers=r.flag("python_headers", True),
         source_dirs=r.strs("source_dirs"),
         source_markers=r.strs("source_markers"),
+        builds=builds,
+        c_compiler=r.text("c_compiler", "gcc"),
+        cxx_compiler=r.text("cxx_compiler", "g++"),
+        cuda_compiler=r.opt_str("cuda_compiler"),
     )
+
+
+def _devel_builds(r: _Reader) -> tuple[str, ...]:
+    """``builds``: known steps, each once; "cuda" and ``cuda_compiler`` come together."""
+    builds = r.strs("builds")
+    unknown = [b for b in builds if b not in DEVEL_BUILDS]
+    if unknown:
+        raise r._fail("builds", f"unknown build(s) {unknown} (known: {', '.join(DEVEL_BUILDS)})")
+    twice = sorted({b for b in builds if builds.count(b) > 1})
+    if twice:
+        raise r._fail("builds", f"lists {twice} more than once")
+    compiler = r.opt_str("cuda_compiler")
+    if "cuda" in builds and compiler is None:
+        raise r._fail("builds", 'has "cuda": set cuda_compiler too (e.g. "nvcc")')
+    if compiler is not None and "cuda" not in builds:
+        raise r._fail("cuda_compiler", 'is set, but builds lacks "cuda": nothing would compile with it')
+    return builds
 
 
 def _demo(r: _Reader) -> DemoContract:

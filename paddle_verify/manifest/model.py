@@ -24,6 +24,8 @@ from pathlib import Path
 
 FLAVOURS = ("cpu", "gpu")
 ROLES = ("runtime", "devel", "demo")
+# [contract.devel] builds: what a devel image must build and run (inimage/devel.py)
+DEVEL_BUILDS = ("c", "cxx", "python_extension", "custom_op", "cuda")
 # Docker's own rule for a tag.
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # A declared Python, CUDA or cuDNN version: MAJOR.MINOR ("3.10", "12.6", "9.13").
@@ -81,6 +83,11 @@ class DevelContract:
     python_headers: bool
     source_dirs: tuple[str, ...]
     source_markers: tuple[str, ...]
+    # what the image must build and run (inimage/devel.py), each one of DEVEL_BUILDS
+    builds: tuple[str, ...] = ()
+    c_compiler: str = "gcc"
+    cxx_compiler: str = "g++"
+    cuda_compiler: str | None = None  # the "cuda" build's compiler (gpu: "nvcc")
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,9 @@ def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
     for mark in item.iter_markers("flavour"):
         if variant.flavour != mark.args[0]:
             return False
+    builds = variant.devel.builds if variant.devel else ()
+    if any(mark.args[0] not in builds for mark in item.iter_markers("devel_build")):
+        return False
     return all(_attr_path(variant, mark.args[0]) for mark in item.iter_markers("contract"))
 
 
