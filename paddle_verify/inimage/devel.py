@@ -154,7 +154,7 @@ def _phases(step, d, cfg):
             ("run", [j("pv_cxx")], None, None),
         ]
     if step == "python_extension":
-        include = sysconfig.get_paths().get("include") or ""
+        include = python_headers()["include"]  # probe.py's: where `setup.py build_ext` looks (Debian's 2.7)
         argv = [cfg["c_compiler"], "-shared", "-fPIC", "-I" + include, j("pv_ext.c"), "-o", j("pv_ext" + _ext_suffix())]
         return [("compile", argv, "pv_ext.c", PYEXT_SOURCE), ("import", [exe, "-c", PYEXT_IMPORT, d], None, None)]
     if step == "custom_op":
