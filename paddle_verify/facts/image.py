@@ -22,6 +22,7 @@ from .schema import (
     Imports,
     InstalledPackages,
     PackageFact,
+    PipCheck,
     Probe,
     RunResult,
     SecretScan,
@@ -152,6 +153,14 @@ class ImageFacts(VariantFacts):
         if scan is None:
             raise self.missing("the image's files were not searched for secrets")
         return scan
+
+    @property
+    def pip_check(self) -> PipCheck:
+        """``python -m pip check`` in the image's Python, or why it was not run."""
+        found = cast(PipCheck | None, self._step(self.probe.get("pip_check")))
+        if found is None:
+            raise self.missing("`pip check` was not run by the probe")
+        return found
 
     @property
     def kernel(self) -> str:

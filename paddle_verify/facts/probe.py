@@ -23,8 +23,9 @@ from ..engine import EngineError, Session, cid, container_state, daemon_error, e
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
+from .candidates import add_file_values
 from .image import ImageFacts
-from .schema import ImageInspect, Probe
+from .schema import ImageInspect, Probe, SecretScan
 
 MARKER = "PADDLE_VERIFY_FACTS="
 # What a lost connection to the daemon raises through docker-py (and its SSH transport).
@@ -78,6 +79,7 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
             "max_files": SECRET_FILES,
             "seconds": min(timeout, SECRET_SECONDS),
         },
+        "pip_check": {"timeout": timeout},
     }
 
 
@@ -165,6 +167,7 @@ def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None
     raw = inimage.read_marked(result.stdout, MARKER)
     if raw is not None:
         facts.probe_raw = cast(Probe, raw)
+        _judge_file_values(container, facts.probe_raw)
         return
     state = container_state(container)
     deadline = time.monotonic() + 2
@@ -193,6 +196,13 @@ def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None
     else:
         why = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
     raise EngineError(why)
+
+
+def _judge_file_values(container: Container, probe: Probe) -> None:
+    """The secret walk's candidate files, read through the engine and judged by value (values-secrets)."""
+    scan = probe.get("secrets")
+    if isinstance(scan, dict) and "findings" in scan:
+        add_file_values(container, cast(SecretScan, scan))
 
 
 def keep_alive(session: Session, variant: Variant, purpose: str, **kwargs: Any) -> Container:

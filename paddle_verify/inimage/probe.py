@@ -5,7 +5,7 @@
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
 # which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
-# children.py, secret_scan from secrets.py, installed_packages from installed.py: all sent in front of this.
+# children.py, secret_scan from secrets.py, installed_packages from installed.py, pip_check from pipcheck.py: all sent in front of this.
 import json
 import os
 import platform
@@ -84,6 +84,7 @@ def main():
         "demo_train": None,
         "secrets": None,
         "packages": None,
+        "pip_check": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
@@ -104,6 +105,8 @@ def main():
     jobs.start("packages", installed_packages)
     if cfg.get("secrets"):
         jobs.start("secrets", secret_scan, cfg["secrets"])
+    if cfg.get("pip_check"):
+        jobs.start("pip_check", pip_check, cfg["pip_check"], env)
     if cfg.get("demo_train"):
         jobs.start("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
     if cfg.get("devel"):

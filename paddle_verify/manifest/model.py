@@ -91,6 +91,14 @@ class DeclaredChanges:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """``[secrets] allow`` and ``[pip_check] allow`` (read by :mod:`.accepted`): where -> the reason."""
+
+    secrets: Mapping[str, str] = field(default_factory=dict)  # a variable name or a path
+    pip_check: Mapping[str, str] = field(default_factory=dict)  # a package name (lower case, dashes)
+
+
+@dataclass(frozen=True)
 class Variant:
     """One image variant: where its image is and the contract it must keep."""
 
@@ -105,6 +113,7 @@ class Variant:
     demo: DemoContract | None
     engine: str | None = None  # the engine it is checked on, in a run of several (--engine)
     changes: DeclaredChanges = field(default_factory=DeclaredChanges)
+    accepted: Accepted = field(default_factory=lambda: Accepted())
 
     @property
     def id(self) -> str:
