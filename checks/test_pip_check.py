@@ -5,8 +5,6 @@ and says so. The manifest's `[pip_check] allow` accepts a package's broken requi
 reason, which the report lists (the `accepted` property).
 """
 
-from collections.abc import Callable
-
 import pytest
 
 from paddle_verify.facts import ImageFacts
@@ -15,7 +13,7 @@ from paddle_verify.manifest import Variant
 
 
 def test_pip_check_finds_no_broken_requirements(
-    variant: Variant, facts: ImageFacts, record_property: Callable[[str, object], None]
+    variant: Variant, facts: ImageFacts, request: pytest.FixtureRequest
 ) -> None:
     check = facts.pip_check
     if not check["ran"]:
@@ -26,7 +24,7 @@ def test_pip_check_finds_no_broken_requirements(
     allow = variant.accepted.pip_check
     for b in broken:
         if b.key in allow:
-            record_property("accepted", f"pip check: {b}: {allow[b.key]}")
+            request.node.user_properties.append(("accepted", f"pip check: {b}: {allow[b.key]}"))
     found = [str(b) for b in broken if b.key not in allow]
     assert not found, f"{variant.name}: `pip check` finds broken requirements: {'; '.join(found)}"
     assert run["rc"] == 0 or broken, (

@@ -6,12 +6,17 @@ and the reference and benign images passing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from paddle_verify.facts.pipcheck import Broken, parse
 from paddle_verify.manifest import ManifestError, load
+
+from .conftest import ImageFactory, InnerRun
+from .defects import DEFECTS, Defect
+from .test_broken_images import NOT_SSH, assert_exactly, manifest_for
 
 
 @pytest.mark.parametrize(
@@ -85,3 +90,27 @@ def test_manifest_allow_lists_need_a_reason_and_one_key(tmp_path: Path, toml: st
     path.write_text(MANIFEST + toml)
     with pytest.raises(ManifestError, match=problem.replace("[", r"\[").replace("]", r"\]").replace("{", r"\{")):
         load(path)
+
+
+# --- images -------------------------------------------------------------------------
+
+NO_PIP = "RUN rm -r /usr/lib/python3/dist-packages/pip"  # `pip` stays on PATH; its module is gone
+
+
+def test_requirement_missing_fails_and_no_pip_is_not_run(
+    reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun], tmp_path: Path
+) -> None:
+    """The requirement-missing defect alone (the broken-image matrix runs it with the others), and an
+    image whose Python has no pip: `pip check` not run, saying so, and nothing failed for it."""
+    defect = next(d for d in DEFECTS if d.name == "requirement-missing")
+    no_pip = Defect("no-pip", "cpu", "runtime", NO_PIP)
+    images = {
+        d.name: (d, build_image(d.name, f"FROM {reference_images[d.base]}\n{d.dockerfile}\n")) for d in (defect, no_pip)
+    }
+    manifest = manifest_for(tmp_path / "pip.toml", images)
+    run = run_checks("--manifest", str(manifest), "--variant", "all", *NOT_SSH, "-k", "pip_check or packages")
+    assert run.ret == 1, run.stdout[-2000:]
+    assert_exactly(run, defect.name, defect)
+    check = "test_pip_check_finds_no_broken_requirements[no-pip]"
+    assert run.outcomes()[check] == "skipped", run.outcomes()
+    assert "no-pip: not run: no pip in the image" in run.messages()[check]
