@@ -76,6 +76,9 @@ GH_FILE = Defect(
     {"test_no_private_keys_or_credential_files[{v}]": "/root/.config/gh/hosts.yml holds a GitHub token"},
 )
 SECRET_DEFECTS = (PRIVATE_KEY, ENV_SECRET, GH_ENV, GH_HISTORY, GH_FILE)
+# The same token under a name the manifest accepts: every check passes, the report says why.
+ACCEPTED = Defect("secret-accepted", "cpu", "runtime", f"ENV GH_ACCEPTED={GH_TOKEN}")
+ACCEPTED_REASON = "a made-up token the self-test accepts"
 
 
 # --- the rule -----------------------------------------------------------------------
@@ -261,13 +264,25 @@ def test_secrets_in_an_image_fail_exactly_the_secrets_checks(
     reference_images: dict[str, str], build_image: ImageFactory, run_checks: Callable[..., InnerRun], tmp_path: Path
 ) -> None:
     images = {
-        d.name: (d, build_image(d.name, f"FROM {reference_images[d.base]}\n{d.dockerfile}\n")) for d in SECRET_DEFECTS
+        d.name: (d, build_image(d.name, f"FROM {reference_images[d.base]}\n{d.dockerfile}\n"))
+        for d in (*SECRET_DEFECTS, ACCEPTED)
     }
     manifest = manifest_for(tmp_path / "secrets.toml", images)
+    with manifest.open("a") as fh:
+        fh.write(f'\n[secrets]\nallow = [{{ name = "GH_ACCEPTED", reason = "{ACCEPTED_REASON}" }}]\n')
     run = run_checks("--manifest", str(manifest), "--variant", "all", "-m", "not ssh")
     assert run.ret == 1, run.stdout[-2000:]
     for defect, _ in images.values():
         assert_exactly(run, defect.name, defect)
+    assert run.summary is not None
+    accepted = {r["check"]: r.get("accepted") for r in run.summary["results"] if r["variant"] == ACCEPTED.name}
+    assert accepted["test_no_secrets_in_image_env"] == [f"ENV GH_ACCEPTED (GitHub token): {ACCEPTED_REASON}"]
+    assert accepted["test_no_secrets_in_image_history"] == [
+        f"history /bin/sh -c #(nop)  ENV GH_ACCEPTED=*** [GitHub token]: {ACCEPTED_REASON}"
+    ]
+    assert "accepted (secret-accepted, the manifest's allow-list): ENV GH_ACCEPTED (GitHub token): " in run.stdout
+    junit = (run.path / "reports" / "junit.xml").read_text()
+    assert f'name="accepted" value="ENV GH_ACCEPTED (GitHub token): {ACCEPTED_REASON}"' in junit
     never_shown(run, run.path / "reports", AWS_SECRET, GH_TOKEN, GH_TOKEN[4:], KEY_BODY_PREFIX, "-----BEGIN")
 
 
