@@ -30,11 +30,15 @@ class Findings:
 
 def is_secret(name: str, value: str) -> bool:
     """Whether a report must hide the value of ``name=value``: a secret by its value, or any value
-    under a secret's name that is not a plain setting (hiding errs on the safe side; judging does not)."""
+    under a secret's name but a boolean, a number, a path or a URL without a password (hiding errs
+    on the safe side; judging does not)."""
     v = value.strip()
     if not v:
         return False
-    return values.variable_rule(name, v) is not None or bool(SECRET_NAME.search(name) and not values.plain_setting(v))
+    if values.variable_rule(name, v) is not None:
+        return True
+    shown = v.lower() in values.BOOLEAN or values.NUMBER.match(v) or values.PATH.match(v)
+    return bool(SECRET_NAME.search(name)) and not (shown or ("://" in v and "@" not in v))
 
 
 def secret_variables(env: Mapping[str, str]) -> list[str]:
