@@ -20,6 +20,7 @@ def test_python_headers(variant: Variant, facts: ImageFacts) -> None:
     assert headers["python_h"], f"{variant.name}: no Python.h in {headers['include']} (python-dev missing)"
 
 
+@pytest.mark.contract("devel.source_dirs")
 def test_source_tree(variant: Variant, facts: ImageFacts) -> None:
     sources = facts.devel["sources"]
     good = [s for s in sources if s["exists"] and all(s["markers"].values()) and s["files"] > 0]

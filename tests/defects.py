@@ -46,6 +46,18 @@ class Defect:
         return {check.format(v=variant): words for check, words in self.fails.items()}
 
 
+# paddle's install check printing a failure and returning (exit 0): judged by what it printed.
+RUN_CHECK_SAYS = "PaddlePaddle meets some problem with 1 CPU (DEFECT)"
+RUN_CHECK_PRINTS_FAILURE = Defect(
+    "run-check-prints-failure",
+    "cpu",
+    "runtime",
+    _patch_paddle(f'import paddle.utils as _pv_u; _pv_u.run_check = lambda: print("{RUN_CHECK_SAYS}")'),
+    {
+        "test_run_check_says_paddle_works[{v}]": f"did not say paddle works on 1 CPU(s): no line 'PaddlePaddle works well on 1 CPU.'; it printed: '{RUN_CHECK_SAYS}"
+    },
+)
+
 DEFECTS = [
     Defect(
         "launcher-missing",
@@ -80,6 +92,7 @@ DEFECTS = [
             "test_paddle_computes[{v}]": "libgomp.so.1",
             "test_launcher_and_package_agree[{v}]": "the paddle package says None",
             "test_same_paddle_as_the_other_variants[{v}]": "reports no version",
+            "test_run_check_says_paddle_works[{v}]": "libgomp.so.1",
         },
     ),
     Defect(
@@ -192,6 +205,7 @@ DEFECTS = [
         "RUN PIP_BREAK_SYSTEM_PACKAGES=1 pip uninstall -q -y docopt",
         {"test_demo_package_imports[{v}-docopt]": "No module named 'docopt'"},
     ),
+    RUN_CHECK_PRINTS_FAILURE,
 ]
 
 # The contract-package defect needs a contract with py_paddle (the install
@@ -247,4 +261,11 @@ GPU_DEFECTS = [
     ),
 ]
 
-ALL_DEFECTS = [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS]
+
+def _all() -> list[Defect]:
+    from .defects_py27 import PY27_DEFECTS  # it imports Defect from here
+
+    return [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS, *PY27_DEFECTS]
+
+
+ALL_DEFECTS = _all()

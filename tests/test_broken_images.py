@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REFERENCE, REFERENCE_GPU, ImageFactory, InnerRun, run_suite
+from .conftest import REFERENCE, REFERENCE_GPU, REFERENCE_PY27, ImageFactory, InnerRun, run_suite
 from .defects import CONTRACT_PACKAGE_MISSING, DEFECTS, GPU_DEFECTS, PY_PADDLE_DOUBLE, PY_PADDLE_INIT_FAILS, Defect
+from .defects_py27 import PY27_DEFECTS
 
 # The SSH checks have broken images of their own (test_ssh.py); building an SSH
 # image on each of these would only repeat that `paddle version` is broken.
@@ -108,6 +109,24 @@ def test_gpu_defects(
     }
     manifest = manifest_for(tmp_path / "gpu.toml", images, contract=REFERENCE_GPU)
     run = run_checks("--manifest", str(manifest), "--variant", "all", "--allow-no-gpu", *NOT_SSH)
+    assert run.ret == 1, run.stdout[-2000:]
+    for name, (defect, _ref) in images.items():
+        assert_exactly(run, name, defect)
+
+
+def test_py27_defects(
+    py27_reference_images: dict[str, str],
+    build_image: ImageFactory,
+    run_checks: Callable[..., InnerRun],
+    tmp_path: Path,
+) -> None:
+    """Broken paddle 1.8.5 / Python 2.7 images, checked with the Python 2.7 era's contract."""
+    images = {
+        d.name: (d, build_image(d.name, f"FROM {py27_reference_images[d.base]}\n{d.dockerfile}\n"))
+        for d in PY27_DEFECTS
+    }
+    manifest = manifest_for(tmp_path / "py27.toml", images, contract=REFERENCE_PY27)
+    run = run_checks("--manifest", str(manifest), "--variant", "all", *NOT_SSH)
     assert run.ret == 1, run.stdout[-2000:]
     for name, (defect, _ref) in images.items():
         assert_exactly(run, name, defect)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import io
 import tarfile
 from collections.abc import Iterable
+from typing import cast
 
 import docker.errors
 import requests
 from docker.models.containers import Container
 
-from .schema import SecretFile, SecretScan
+from .schema import Probe, SecretFile, SecretScan
 from .values import text_findings
 
 READ_LIMIT = 65536  # the probe's own limit: bigger files are not candidates
@@ -65,3 +66,10 @@ def add_file_values(container: Container, scan: SecretScan) -> None:
     found, unread = judge(container, scan.get("candidates") or [])
     scan["findings"].extend(found)
     scan["unread"] = unread
+
+
+def judge_candidates(container: Container, probe: Probe) -> None:
+    """The probe's secret walk (when it finished): its candidates judged, their findings added."""
+    scan = probe.get("secrets")
+    if isinstance(scan, dict) and "findings" in scan:
+        add_file_values(container, cast(SecretScan, scan))

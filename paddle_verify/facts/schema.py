@@ -70,6 +70,9 @@ class Outcome(TypedDict):
 
 
 class Computation(Outcome):
+    known: NotRequired[bool]  # False: the suite knows no computation for this paddle (0.x): not run
+    paddle_version: NotRequired[str]  # the version that chose the API
+    api: NotRequired[str]  # the calls used: "paddle.to_tensor + paddle.matmul", or fluid's for 1.x
     matmul: NotRequired[list[list[float]]]
     expected: NotRequired[list[list[float]]]
 
@@ -115,6 +118,21 @@ class Cuda(TypedDict):
     cudnn_version: int | None  # cudnnGetVersion: 8600 for cuDNN 8.6.0
 
 
+class RunCheck(TypedDict):
+    """``probe.py``'s RUN_CHECK child (``inimage/run_check.py``): which install check ran and what it
+    raised; what it printed is the child's own stdout and stderr (:class:`ChildResult`)."""
+
+    api: str | None  # "paddle.utils.run_check", "paddle.fluid.install_check.run_check", or None: none found
+    error: str | None  # what it (or `import paddle`) raised: the traceback's last line
+
+
+class PythonFact(TypedDict):
+    """The image's Python, as the probe runs it (the manifest's ``python``)."""
+
+    version: str  # "3.10.12"
+    executable: str
+
+
 class Training(TypedDict):
     losses: list[float]
 
@@ -140,6 +158,8 @@ class InstalledPackages(TypedDict):
 
     python: dict[str, str]  # `pip list` of the image's Python (its dist-info metadata)
     debian: dict[str, str] | None  # `dpkg-query -W` (/var/lib/dpkg/status); None: no dpkg
+    debian_arch: NotRequired[dict[str, str] | None]  # each Debian package's architecture (amd64, all)
+    os_release: NotRequired[dict[str, str] | None]  # /etc/os-release: ID, VERSION_ID, VERSION_CODENAME
 
 
 class PipCheck(TypedDict):
@@ -164,54 +184,8 @@ class Probe(TypedDict):
     packages: InstalledPackages | StepError | None
     pip_check: NotRequired[PipCheck | StepError | None]
     oom_kills: int | None
-
-
-# --- gpu_probe.py --------------------------------------------------------------
-
-
-class DeviceNode(TypedDict):
-    path: str
-    kind: str  # char, dir, other, unreadable
-    major: NotRequired[int]
-    minor: NotRequired[int]
-    error: NotRequired[str]
-
-
-class Libcuda(TypedDict):
-    loaded: str | None
-    tried: list[str]
-    init: int | None
-    count: int | None
-    driver_version: int | None
-    names: list[str]
-    uuids: list[str]
-    count_rc: NotRequired[int]
-
-
-class GpuMatmul(Outcome):
-    shape: NotRequired[list[int]]
-    gpu_place: NotRequired[str]
-    cpu_place: NotRequired[str]
-    max_abs_diff: NotRequired[float]
-    numpy_diff: NotRequired[float]
-
-
-class PaddleGpu(TypedDict):
-    compiled_with_cuda: bool | None
-    device_count: int | None
-    count_how: str | None
-    matmul: GpuMatmul | None
-    error: NotRequired[str]
-
-
-class GpuProbe(TypedDict):
-    """``PADDLE_VERIFY_GPU=`` of ``inimage/gpu_probe.py``."""
-
-    device_nodes: list[DeviceNode]
-    libcuda_files: list[str]
-    libcuda: ChildResult | StepError | None  # data: Libcuda
-    nvidia_smi: RunResult | StepError | None
-    paddle: ChildResult | StepError | None  # data: PaddleGpu
+    python: NotRequired[PythonFact]
+    run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
 
 
 # --- docker image inspect (the host side) ------------------------------------------
@@ -241,3 +215,6 @@ class ImageInspect(TypedDict, total=False):
     Size: int
     Config: ImageConfig | None
     RootFS: ImageRootFS
+
+
+# The GPU probe's shapes are in schema_gpu.py (one module would pass 250 lines).

@@ -19,12 +19,13 @@ from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
 from ..facts.missing import VariantFacts
 from ..facts.probe import ENGINE_GONE, keep_alive
-from ..facts.schema import DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
+from ..facts.schema import ChildResult, RunCheck, RunResult
+from ..facts.schema_gpu import DeviceNode, GpuProbe, Libcuda, PaddleGpu
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping
 
-MARKER = "PADDLE_VERIFY_GPU="
+MARKER = inimage.GPU_MARKER
 
 
 def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: float) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
         "libcuda_names": ["libcuda.so.1", "libcuda.so", *extra],
         "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
         "paddle": gpu_mapping is not None,
+        "run_check": gpu_mapping is not None and variant.runtime.runs_run_check and variant.carries.paddle,
         "timeout": timeout,
         "env": dict(variant.runtime.env),
     }
@@ -64,6 +66,14 @@ class GpuFacts(VariantFacts):
     @property
     def paddle(self) -> PaddleGpu:
         return cast(PaddleGpu, self._child(self.probe["paddle"], "paddle's GPU probe"))
+
+    @property
+    def run_check(self) -> tuple[ChildResult, RunCheck]:
+        """paddle's install check in this container (with the host's GPUs): its run and its answer."""
+        run = cast(ChildResult | None, self._step(self.probe.get("run_check")))
+        if run is None:
+            raise self.missing(f"paddle's run_check was not run in the container ({self.description})")
+        return run, cast(RunCheck, self._child(run, "paddle's run_check on the GPUs"))
 
     @property
     def device_nodes(self) -> list[DeviceNode]:

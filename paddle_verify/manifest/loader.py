@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..inimage import demo_names
 from . import accepted as accepted_findings
+from . import carries
 from .model import (
     FLAVOURS,
     ROLES,
@@ -23,7 +25,9 @@ from .model import (
     Variant,
 )
 
-_SUITE_KEYS = {"name", "image", "default_tag", "python"}
+# `paddle version`'s first line, the version in a group (the default of version_pattern)
+VERSION_PATTERN = r"^PaddlePaddle (?P<version>\S+?),? compiled with"
+_SUITE_KEYS = {"name", "image", "default_tag", "python", "python_version"}
 _RUNTIME_KEYS = {
     "launcher",
     "launcher_subcommands",
@@ -36,10 +40,11 @@ _RUNTIME_KEYS = {
     "env",
     "cuda_libraries",
     "cuda_runtime",
+    "run_check",
 }
 _DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
 _DEMO_KEYS = {"packages", "commands", "train"}
-_VARIANT_KEYS = {"flavour", "role", "image", "tag"}
+_VARIANT_KEYS = {"flavour", "role", "image", "tag", "python_version", "cuda", "cudnn", "cuda_runtime", "paddle"}
 
 
 class _Reader:
@@ -70,15 +75,16 @@ class _Reader:
         return value
 
     def opt_str(self, key: str) -> str | None:
-        if key not in self.table:
-            return None
-        return self.text(key)
+        return None if key not in self.table else self.text(key)
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
             raise self._fail(key, f"must be true or false, not {value!r}")
         return value
+
+    def opt_flag(self, key: str) -> bool | None:
+        return None if key not in self.table else self.flag(key, False)
 
     def strs(self, key: str) -> tuple[str, ...]:
         value = self.table.get(key, [])
@@ -132,12 +138,12 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
     given_tag = tag  # --tag: every variant; else a variant's own tag, else the default
     python = suite.text("python", "python3")
+    python_version = carries.x_y(suite.table, "python_version", suite._fail)
 
     contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
     runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
     devel = _devel(_Reader(path, "contract.devel", contracts.table.get("devel", {}), _DEVEL_KEYS))
     demo = _demo(_Reader(path, "contract.demo", contracts.table.get("demo", {}), _DEMO_KEYS))
-
     changes = _changes(_Reader(path, "changes", top.table.get("changes", {}), {"python", "debian"}))
     accepted = accepted_findings.read(path, top.table)
 
@@ -160,25 +166,26 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         variant_tag = given_tag if given_tag is not None else vr.text("tag", default_tag)
         if not TAG_RE.match(variant_tag):
             raise ManifestError(path, f"variants.{name}.tag", f"{variant_tag!r} is not a valid image tag")
-        variant = Variant(
+        own_runtime = vr.opt_str("cuda_runtime")  # a gpu variant's own CUDA runtime library (of its CUDA major)
+        variants[name] = Variant(
             name=name,
             flavour=flavour,
             role=role,
             image_template=vr.text("image", image_template),
             tag=variant_tag,
             python=python,
-            runtime=runtime,
+            runtime=replace(runtime, cuda_runtime=own_runtime) if own_runtime else runtime,
+            carries=carries.read(vr.table, flavour, role, python_version, vr._fail),
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
             changes=changes,
             accepted=accepted,
         )
-        variants[name] = variant
     return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)
 
 
 def _runtime(r: _Reader) -> RuntimeContract:
-    pattern = r.text("version_pattern", r"^PaddlePaddle (?P<version>\S+?),? compiled with")
+    pattern = r.text("version_pattern", VERSION_PATTERN)
     try:
         compiled = re.compile(pattern, re.M)
     except re.error as exc:
@@ -197,6 +204,7 @@ def _runtime(r: _Reader) -> RuntimeContract:
         env=r.str_map("env"),
         cuda_libraries=r.strs("cuda_libraries"),
         cuda_runtime=r.opt_str("cuda_runtime"),
+        run_check=r.opt_flag("run_check"),
     )
 
 

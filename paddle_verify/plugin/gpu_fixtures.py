@@ -16,6 +16,7 @@ import pytest
 from .. import gpu
 from ..engine import Session
 from ..facts import FactMissing, Gatherer, ImageFacts, Kind
+from ..gpu import readiness
 from ..manifest import Variant
 from .lifecycle import RECORDER_KEY
 from .selection import engine_of, on_engines, selected
@@ -38,10 +39,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     host = host_gpus_of(config)
     lines = [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
+    # The host's readiness for the selected gpu variants: what `paddle-verify host` prints.
+    lines += readiness.assess(host, selected(config), timeout=config.getoption("--exec-timeout")).lines
     if not host.found and config.getoption("--allow-no-gpu"):
         lines.append(
-            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU; "
-            "their GPU-device checks are not run"
+            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU (paddle's "
+            "run_check there must say it works on 1 CPU); their GPU-device checks are not run"
         )
     return lines
 
@@ -103,7 +106,10 @@ def gpu_facts(
         return gpu.gather(session, variant, None, timeout=timeout, container_id=base.container_id)
 
     kind = Kind("gpu", one)
+    mode = gpu_mapping.mode
     for variant in on_engines(pytestconfig, selected(pytestconfig)):
+        if gpu.engine_refuses(mode, fleet.kind(variant)) and variant.flavour == "gpu":
+            continue  # its GPU checks are not run on that engine (gpu_check says why)
         if (variant.flavour == "cpu" or host_gpus.found) and engine_of(pytestconfig, variant).name in gatherers:
             fleet.pick(gatherers, variant).start(kind, [variant])
     return lambda variant: fleet.pick(gatherers, variant).get(kind, variant)
@@ -129,6 +135,9 @@ def gpu_check(
             checks = sorted({i.name.split("[")[0] for i in request.session.items if i.get_closest_marker("gpu_device")})
             pytest.skip(f"{message} (--allow-no-gpu): {', '.join(checks)}")
         return gpu.GpuCheck(variant, host_gpus, mode, lambda: _raise(message), no_gpu=message)
+    refused = gpu.engine_refuses(mode, request.getfixturevalue("fleet").kind(variant))
+    if refused:  # the engine cannot do what the mapping asks: nothing to judge the image by
+        pytest.skip(f"{variant.id}: not run on this engine: {refused}")
     get: Callable[[Variant], gpu.GpuFacts] = request.getfixturevalue("gpu_facts")
     return gpu.GpuCheck(variant, host_gpus, mode, lambda: get(variant))
 

@@ -25,14 +25,15 @@ import requests
 from pluggy import Result
 
 from ..engine import DaemonUnreachable
+
+# Beside pytest's 1 (failed), 4 (usage), 5 (no tests) and the suite's 7 (the daemon unreachable
+# at the start: ``plugin/fixtures.py``): every failure of the run is the host's, none the image's.
+from ..exits import EXIT_HOST as EXIT_HOST  # in a leaf module, so that `paddle-verify host` needs no pytest
 from ..facts import FactMissing
 from ..facts.missing import Fault
 from .engines import variant_of
 
 FIRST_KEY = pytest.StashKey[dict[str, str]]()
-# Beside pytest's 1 (failed), 4 (usage), 5 (no tests) and the suite's 7 (the daemon unreachable
-# at the start: ``plugin/fixtures.py``): every failure of the run is the host's, none the image's.
-EXIT_HOST = 8
 # What a lost connection to the daemon raises through docker-py, where the suite did not catch it.
 ENGINE_GONE = (DaemonUnreachable, requests.exceptions.ConnectionError, ConnectionError, paramiko.SSHException)
 
