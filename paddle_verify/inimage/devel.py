@@ -83,8 +83,10 @@ try:
     from paddle.utils import cpp_extension
     build = os.path.join(d, "build")
     os.mkdir(build)
+    # -O0 -g0 after the build's own -O2 -g: the same proof (paddle's headers compile, libpaddle links,
+    # the op runs) in ~5 s of a core instead of ~8 (3.3.1's cpu-devel, measured side by side).
     mod = cpp_extension.load(name="pv_custom_op", sources=[os.path.join(d, "pv_op.cc")],
-                             build_directory=build, verbose=True)
+                             build_directory=build, extra_cxx_cflags=["-O0", "-g0"], verbose=True)
     out = mod.pv_scale_add(paddle.to_tensor([1.0, 2.0, 3.0], dtype="float32"))
     result = "pv-custom-op %s" % out.numpy().tolist()
 except BaseException as exc:
