@@ -22,7 +22,7 @@ import docker.errors
 import requests
 from docker.models.containers import Container
 
-from .client import EngineError, daemon_error, daemon_url, image_missing, unreachable
+from .client import DaemonUnreachable, EngineError, daemon_error, daemon_url, image_missing, unreachable
 from .labels import LABEL_OWNER, LABEL_ROLE, LABEL_RUN, LABEL_SESSION, LABEL_SUITE, LABEL_VARIANT, SUITE, owner_token
 from .sweep import sweep
 
@@ -87,7 +87,7 @@ class Session:
         except docker.errors.APIError as exc:
             raise EngineError(f"{variant}: cannot create a container of {image}: {daemon_error(exc)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
-            raise EngineError(f"{variant}: {unreachable(exc, self.url)}") from None
+            raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
         with self._lock:
             late = self.closed
             if not late:
@@ -106,7 +106,7 @@ class Session:
             raise EngineError(f"{variant}: container did not start: {daemon_error(exc)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
             self.remove(cid(container))
-            raise EngineError(f"{variant}: {unreachable(exc, self.url)}") from None
+            raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
 
     def forget(self, ident: str) -> None:
         """The container was removed by its user (the page's ``docker rm``): not ours to remove."""
