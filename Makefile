@@ -14,7 +14,7 @@ WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check test venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
+.PHONY: all check test unit test-engine test-images venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
 	gpu-images-cuda-base base lint clean-images
 
 all: check
@@ -114,8 +114,21 @@ check: venv images
 	$(BIN)/pytest checks/ --manifest variants/reference-gpu.toml --variant all --allow-no-gpu \
 		--report-dir reports/gpu $(PYTEST_ARGS)
 
-test: venv tools images
-	$(BIN)/pytest tests/ --report-dir reports/selftest $(PYTEST_ARGS)
+# The self-tests in tiers (markers applied by tests/conftest.py from the fixtures each test uses):
+#   unit          no engine, no images (seconds; `DOCKER_HOST=unix:///nonexistent make unit` passes)
+#   test-engine   the engine, root and disruptive tests that need no image (no image is built)
+#   test-images   the tests that need images: the reference images, built test images, runs of checks/
+# `make test` runs the three, so every self-test; each tier has its own reports/selftest/TIER.
+unit: venv
+	$(BIN)/pytest tests/ -m unit --report-dir reports/selftest/unit $(PYTEST_ARGS)
+
+test-engine: venv engine tools
+	$(BIN)/pytest tests/ -m "not unit and not images" --report-dir reports/selftest/engine $(PYTEST_ARGS)
+
+test-images: venv tools images
+	$(BIN)/pytest tests/ -m images --report-dir reports/selftest/images $(PYTEST_ARGS)
+
+test: unit test-engine test-images
 
 lint: venv
 	$(BIN)/ruff check .

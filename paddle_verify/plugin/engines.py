@@ -24,7 +24,7 @@ from ..engine.client import UNREACHABLE
 from ..engine.fingerprint import UNKNOWN, describe, fingerprint
 from ..facts import FactMissing
 from ..manifest import Variant
-from .gpu_fixtures import host_gpus_of
+from .host_gpus import host_gpus_of
 from .lifecycle import RECORDER_KEY
 from .selection import engine_of, engines
 
