@@ -156,13 +156,15 @@ def variant_of(item: pytest.Item) -> Variant | None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    if config.option.collectonly:  # listing the checks needs no engine: none is reached
+        return [f"paddle-verify engine {e.name}: {e.url} (not reached: --collect-only)" for e in engines(config)]
     return fleet_of(config).header()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Each engine reached once at start (also with ``-q``, where no header is printed): its
-    fingerprint is in ``summary.json`` (under xdist, the controller's)."""
-    if not hasattr(session.config, "workerinput"):
+    fingerprint is in ``summary.json`` (under xdist, the controller's). Not with ``--collect-only``."""
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         fleet_of(session.config).states()
 
 
