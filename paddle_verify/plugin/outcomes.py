@@ -38,7 +38,7 @@ from ..exits import Fault
 from ..facts import FactMissing
 from ..manifest import Variant
 from .engines import fleet_of, variant_of
-from .selection import engine_of
+from .selection import engine_of, engines
 
 FIRST_KEY = pytest.StashKey[dict[str, str]]()
 # The fixtures through which a check uses an engine (all the facts fixtures use ``sessions``).
@@ -77,7 +77,7 @@ def pytest_runtest_makereport(
     if exc is not excinfo.value:
         report.sections = []  # what docker-py, paramiko, urllib3 logged on the way is the symptom
     if isinstance(exc, FactMissing):
-        engine = engine_of(item.config, variant).name if variant else None
+        engine = engine_of(item.config, variant).name if variant else engines(item.config)[0].name
         cause = f"{engine}: {exc.cause}"
         first = item.config.stash.setdefault(FIRST_KEY, {}).setdefault(cause, item.nodeid)
         if first == item.nodeid:
