@@ -102,7 +102,7 @@ def test_a_lost_engine_is_one_failure_wherever_it_strikes(
 
 
 # The checks reading facts already gathered: past the progress mark of checks/test_launcher.py.
-CHECKING = re.compile(r"^checks/test_launcher\.py .*\[\s*\d+%\]$", re.M)
+CHECKING = re.compile(r"checks/test_launcher\.py .*\[\s*\d+%\]$", re.M)  # the path: relative to the run's directory
 
 
 def test_an_engine_lost_while_the_checks_read_gathered_facts_is_at_most_one_failure(
