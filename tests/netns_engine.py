@@ -98,6 +98,7 @@ class GateRun:
     output: str
     seconds: float
     stopped_at: float | None
+    at_stop: str = ""  # the run's output when the engine was stopped
 
 
 def gate(
@@ -118,18 +119,20 @@ def gate(
     start = time.monotonic()
     out = (cwd / "output.txt").open("w+")
     proc = subprocess.Popen(box.argv(argv), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    stopped_at = None
+    stopped_at, at_stop = None, ""
     try:
         if stop_after is not None:
             try:
                 proc.wait(timeout=stop_after)  # the run ended before the moment: nothing stopped
             except subprocess.TimeoutExpired:
                 stopped_at = time.monotonic() - start
+                at_stop = (cwd / "output.txt").read_text(errors="replace")
                 box.stop()
         elif once is not None:
             deadline = start + 900
             while proc.poll() is None and time.monotonic() < deadline:
-                if once.search((cwd / "output.txt").read_text(errors="replace")):
+                at_stop = (cwd / "output.txt").read_text(errors="replace")
+                if once.search(at_stop):
                     stopped_at = time.monotonic() - start
                     box.stop()
                     break
@@ -143,7 +146,7 @@ def gate(
     out.seek(0)
     output = out.read()
     out.close()
-    return GateRun(rc, output, time.monotonic() - start, stopped_at)
+    return GateRun(rc, output, time.monotonic() - start, stopped_at, at_stop if stopped_at is not None else "")
 
 
 def swept_leftovers(box: NetnsEngine) -> tuple[int, list[str]]:

@@ -68,8 +68,22 @@ def untouched(engine_b: NetnsEngine, tmp_path_factory: pytest.TempPathFactory) -
     return run
 
 
-# Three moments, as fractions of the untouched gate's length: early, mid-run (SSH), near the end.
-MOMENTS = {"early": (0.12, 0.25), "during-ssh": (0.4, 0.6), "near-the-end": (0.7, 0.85)}
+# The moments: early and during SSH (seeded fractions of the untouched gate's facts phase, SSH
+# included: the checks start when the facts are in), and near the end (a seeded progress mark
+# of the checks: the facts read, the last SSH facts and the teardown still to come).
+MOMENTS = {"early": (0.25, 0.4), "during-ssh": (0.5, 0.8), "near-the-end": (40, 90)}
+PROGRESS = re.compile(r"\[\s*(\d+)%\]$", re.M)
+
+
+def facts_phase(run: GateRun) -> float:
+    """Seconds until the facts of every variant were in (the terminal summary's "facts in Xs")."""
+    return max(float(s) for s in re.findall(r"facts in ([\d.]+)s", run.output))
+
+
+def past(percent: int) -> re.Pattern[str]:
+    """The output once the checks' progress reached ``percent``."""
+    marks = "|".join(str(n) for n in range(percent, 101))
+    return re.compile(rf"\[\s*(?:{marks})%\]$", re.M)
 
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
@@ -77,53 +91,41 @@ def test_a_lost_engine_is_one_failure_wherever_it_strikes(
     moment: str, as_root: None, engine_b: NetnsEngine, untouched: GateRun, tmp_path: Path
 ) -> None:
     low, high = MOMENTS[moment]
-    stop_after = random.Random(f"{SEED}-{moment}").uniform(low, high) * untouched.seconds
+    rng = random.Random(f"{SEED}-{moment}")
     if engine_b.proc is None or engine_b.proc.poll() is not None:
         engine_b.start()  # a previous moment's stop (its test failed before the restart)
-    run = gate(engine_b, tmp_path, stop_after)
-    where = f"engine stopped {run.stopped_at or 0:.1f}s into a {untouched.seconds:.0f}s gate ({moment}, seed {SEED})"
-    print(f"{moment}: {where}: exit {run.rc}, {len(run.output.splitlines())} lines, {run.seconds:.1f}s")
-    assert run.stopped_at is not None, f"{where}: the gate ended before the engine was stopped"
-    assert run.rc == ExitCode.HOST, f"{where}: exit {run.rc}, expected {int(ExitCode.HOST)}:\n{run.output[-3000:]}"
+    if moment == "near-the-end":
+        mark = rng.randint(int(low), int(high))
+        run = gate(engine_b, tmp_path, None, once=past(mark))
+        when = f"at {mark}% of the checks"
+    else:
+        run = gate(engine_b, tmp_path, rng.uniform(low, high) * facts_phase(untouched))
+        when = f"{run.stopped_at or 0:.1f}s into the gate"
+    checking = PROGRESS.search(run.at_stop) is not None  # a check had reported: the facts were in
     failures = re.findall(r"^(?:FAILED|ERROR) (\S+)", run.output, re.M)
-    assert len(failures) == 1, f"{where}: {len(failures)} failures, expected one: {failures}\n{run.output[-3000:]}"
-    message = f"Docker daemon unreachable at {engine_b.engine.url}"
-    assert f"engine local lost: {message}" in run.output, f"{where}: no failure names the engine:\n{run.output[-3000:]}"
-    assert "failures: 0 the image's, 1 the host's, 0 the suite's" in run.output, f"{where}:\n{run.output[-2000:]}"
+    lines = len(run.output.splitlines())
+    where = f"engine stopped {when} ({moment}, seed {SEED}; {'checks running' if checking else 'facts gathering'})"
+    print(f"{moment}: {where}: exit {run.rc}, {len(failures)} failure(s), {lines} lines, {run.seconds:.1f}s")
+    assert run.stopped_at is not None, f"{where}: the gate ended before the engine was stopped"
+    if f"{engine_b.engine.url}: unreachable" in run.output:  # stopped before the run first reached it
+        assert run.rc == ExitCode.DAEMON_UNREACHABLE, f"{where}: unreachable at the start, exit {run.rc}"
+    elif checking:  # the checks may have all they need: a pass, or the engine's one failure
+        assert run.rc in (0, ExitCode.HOST), f"{where}: exit {run.rc}:\n{run.output[-3000:]}"
+        assert len(failures) == (run.rc == ExitCode.HOST), f"{where}: exit {run.rc}, failures {failures}"
+    else:
+        assert run.rc == ExitCode.HOST, f"{where}: exit {run.rc}, expected {int(ExitCode.HOST)}:\n{run.output[-3000:]}"
+        assert len(failures) == 1, f"{where}: {len(failures)} failures, expected one: {failures}\n{run.output[-3000:]}"
+    if failures:
+        message = f"engine local lost: Docker daemon unreachable at {engine_b.engine.url}"
+        assert message in run.output, f"{where}: no failure names the engine:\n{run.output[-3000:]}"
+        assert "failures: 0 the image's, 1 the host's, 0 the suite's" in run.output, f"{where}:\n{run.output[-2000:]}"
     shown = FORBIDDEN.findall(run.output)
     assert not shown, f"{where}: docker-py/urllib3/requests shown ({sorted(set(shown))}):\n{run.output[-3000:]}"
-    lines = len(run.output.splitlines())
     assert lines <= 300, f"{where}: {lines} lines of output (at most 300):\n{run.output[:3000]}"
     # The engine back: what the lost session could not remove is a dead session's, and the next
     # run's sweep (dead sessions only) removes all of it.
     dead, left = swept_leftovers(engine_b)
     print(f"{moment}: {dead} resource(s) of the lost session on the engine once back; {len(left)} after the sweep")
-    assert not left, f"{where}: left on the engine once it was back and swept: {left}"
-
-
-# The checks reading facts already gathered: past the progress mark of checks/test_launcher.py.
-CHECKING = re.compile(r"checks/test_launcher\.py .*\[\s*\d+%\]$", re.M)  # the path: relative to the run's directory
-
-
-def test_an_engine_lost_while_the_checks_read_gathered_facts_is_at_most_one_failure(
-    as_root: None, engine_b: NetnsEngine, untouched: GateRun, tmp_path: Path
-) -> None:
-    """Late: the checks that need the engine no more pass; any that still needs it (SSH facts not
-    yet in, the sessions' teardown) is the engine's one failure, never a traceback or an error per test."""
-    if engine_b.proc is None or engine_b.proc.poll() is not None:
-        engine_b.start()
-    run = gate(engine_b, tmp_path, None, once=CHECKING)
-    where = f"engine stopped {run.stopped_at or 0:.1f}s into the gate, while the checks ran"
-    failures = re.findall(r"^(?:FAILED|ERROR) (\S+)", run.output, re.M)
-    lines = len(run.output.splitlines())
-    print(f"checking: {where}: exit {run.rc}, {len(failures)} failure(s), {lines} lines, {run.seconds:.1f}s")
-    assert run.stopped_at is not None, f"the gate never reached the checks of test_launcher.py:\n{run.output[-3000:]}"
-    assert run.rc in (0, ExitCode.HOST), f"{where}: exit {run.rc}:\n{run.output[-3000:]}"
-    assert len(failures) == (run.rc == ExitCode.HOST), f"{where}: exit {run.rc}, failures {failures}"
-    shown = FORBIDDEN.findall(run.output)
-    assert not shown, f"{where}: docker-py/urllib3/requests shown ({sorted(set(shown))}):\n{run.output[-3000:]}"
-    assert lines <= 300, f"{where}: {lines} lines of output (at most 300)"
-    _, left = swept_leftovers(engine_b)
     assert not left, f"{where}: left on the engine once it was back and swept: {left}"
 
 
