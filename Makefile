@@ -10,16 +10,25 @@ BASE := paddle-verify/debian:12
 CPU_VARIANTS := cpu cpu-devel cpu-demo
 GPU_TAG := 2.6.2
 GPU_VARIANTS := gpu gpu-devel gpu-demo
+# The Python 2.7 era: paddlepaddle 1.8.5 (cp27mu) on Debian 11's python2.7 (images/py27/).
+PY27_TAG := 1.8.5
+PY27_VARIANTS := cpu cpu-devel
+PY27_BASE := paddle-verify/debian:11
+PY27_WHEELS := --only-binary=:all: --implementation cp --python-version 2.7 --abi cp27mu \
+	--platform manylinux1_x86_64 --platform manylinux2014_x86_64
 WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 \
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check test unit test-engine test-images venv engine tools wheelhouse wheelhouse-gpu images cpu-images gpu-images \
-	gpu-images-cuda-base base lint clean-images
+.PHONY: all check check-podman podman test unit test-engine test-images venv engine tools wheelhouse wheelhouse-gpu \
+	wheelhouse-py27 images cpu-images gpu-images gpu-images-cuda-base py27-images base base-py27 lint clean-images
 
 all: check
 
+# The virtualenv; scripts/ensure-python.sh first installs python3-venv/python3-pip on a fresh
+# Debian (as root), or says in one line what is missing.
 $(BIN)/.installed: pyproject.toml
+	bash scripts/ensure-python.sh $(PY)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -54,38 +63,68 @@ touch $@
 endef
 
 images/wheelhouse/.complete: images/wheelhouse.txt
+	bash scripts/ensure-python.sh $(PY)
 	$(download-wheelhouse)
 
 images/wheelhouse-gpu/.complete: images/wheelhouse-gpu.txt
+	bash scripts/ensure-python.sh $(PY)
 	$(download-wheelhouse)
 
 wheelhouse: images/wheelhouse/.complete
 
 wheelhouse-gpu: images/wheelhouse-gpu/.complete
 
+# The Python 2.7 wheelhouse (images/wheelhouse-py27.txt): one part, runtime/, the build
+# context of images/py27. The lines under "# sdist" are pure-Python source distributions:
+# their universal (py2.py3) wheels are built here.
+images/wheelhouse-py27/.complete: images/wheelhouse-py27.txt
+	rm -rf $(@D)
+	mkdir -p $(@D)/runtime
+	sed '/^# sdist/,$$d' $< > $(@D)/runtime/requirements.txt
+	sed -n '/^# sdist/,$$p' $< > $(@D)/runtime/requirements-sdist.txt
+	$(PY) -m pip download -q --no-deps $(PY27_WHEELS) -d $(@D)/runtime -r $(@D)/runtime/requirements.txt
+	$(PY) -m pip wheel -q --no-deps --no-binary :all: -C--build-option=--universal \
+		-w $(@D)/runtime -r $(@D)/runtime/requirements-sdist.txt
+	touch $@
+
+wheelhouse-py27: images/wheelhouse-py27/.complete
+
 base: engine
 	bash images/base/build-base.sh $(BASE)
 
+base-py27: engine
+	bash images/base/build-base.sh $(PY27_BASE) bullseye
+
 # All six reference images. images/build.sh skips an image when nothing it is built from
 # changed, and the engine caches layers: a rebuild with nothing changed takes seconds.
-images: cpu-images gpu-images
+images: cpu-images gpu-images py27-images
 
 cpu-images: base wheelhouse
 	bash images/build.sh $(REPO):$(TAG)-cpu images/cpu/Dockerfile images/wheelhouse/runtime BASE=$(BASE)
 	bash images/build.sh $(REPO):$(TAG)-cpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(TAG)-cpu
 	bash images/build.sh $(REPO):$(TAG)-cpu-demo images/demo/Dockerfile images/wheelhouse/demo DEVEL=$(REPO):$(TAG)-cpu-devel
 
+# Python 2.7 era reference images: paddlepaddle 1.8.5 on Debian 11 (images/py27/).
+py27-images: base-py27 wheelhouse-py27
+	bash images/build.sh $(REPO):$(PY27_TAG)-cpu images/py27/Dockerfile images/wheelhouse-py27/runtime BASE=$(PY27_BASE)
+	bash images/build.sh $(REPO):$(PY27_TAG)-cpu-devel images/py27-devel/Dockerfile images/py27-devel RUNTIME=$(REPO):$(PY27_TAG)-cpu
+
 # GPU reference images: paddlepaddle-gpu 2.6.2 and NVIDIA's CUDA 11.8 / cuDNN 8.6 wheels
-# on the same Debian 12 base, no CUDA base image needed (images/gpu/Dockerfile).
+# on the same Debian 12 base, no CUDA base image needed (images/gpu/Dockerfile); gpu-devel
+# adds nvcc of that CUDA (GPU_CUDA: Debian 12's nvidia-cuda-toolkit, see images/devel/Dockerfile).
+GPU_CUDA := 11.8
 gpu-images: base wheelhouse-gpu
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu images/gpu/Dockerfile images/wheelhouse-gpu/runtime BASE=$(BASE)
-	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu
+	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu \
+		CUDA_TOOLKIT=$(GPU_CUDA)
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile images/wheelhouse-gpu/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
 
 # The same three GPU images (same tags: `make gpu-images` builds over them) on a CUDA
 # base image that is on this engine already, with the wheels for its Python, e.g.
 #   make gpu-images-cuda-base CUDA_BASE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 GPU_PYTHON=3.10
-# The base must carry CUDA 11.8 and cuDNN 8, what paddlepaddle-gpu 2.6.2 was built with.
+# The base must carry CUDA 11.8 and cuDNN 8, what paddlepaddle-gpu 2.6.2 was built with; its
+# gpu-devel gets no nvcc of its own (the toolkit step needs Debian 12's archive): take a CUDA
+# *devel* base (nvcc in /usr/local/cuda/bin) for the devel contract's cuda build.
 # Its wheels are resolved for that Python (the pins are for Debian 12's; only numpy and
 # protobuf keep theirs) into images/wheelhouse-gpu-py$(GPU_PYTHON), reusing the files of
 # the pinned GPU wheelhouse.
@@ -105,14 +144,33 @@ gpu-images-cuda-base: engine
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-devel images/devel/Dockerfile images/devel RUNTIME=$(REPO):$(GPU_TAG)-gpu
 	bash images/build.sh $(REPO):$(GPU_TAG)-gpu-demo images/demo/Dockerfile $(CUDA_BASE_WHEELS)/demo DEVEL=$(REPO):$(GPU_TAG)-gpu-devel
 
-# All six reference variants: the cpu ones (paddlepaddle 3.3.1), then the gpu ones
-# (paddlepaddle-gpu 2.6.2, another release: its own manifest and reports). --allow-no-gpu:
-# on a host without a GPU their image checks run on the CPU and their GPU-device checks are
-# reported as not run; on a host with a GPU they run.
+# The manifests `make check` gates, one line each: the cpu variants (paddlepaddle 3.3.1), the
+# gpu ones (paddlepaddle-gpu 2.6.2, another release: its own manifest), the Python 2.7 era's
+# (paddlepaddle 1.8.5).
+CHECK_MANIFESTS := \
+	variants/reference.toml \
+	variants/reference-gpu.toml \
+	variants/reference-py27.toml
+
+# All the manifests' variants, one report: each manifest's run in reports/runs/<name>, merged into
+# reports/ (summary.json, junit.xml, report.html, facts.json); the exit status is the worst run's
+# (scripts/check-manifests.sh). --allow-no-gpu: on a host without a GPU the gpu variants' image
+# checks run on the CPU and their GPU-device checks are reported as not run; with a GPU they run.
 check: venv images
-	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all $(PYTEST_ARGS)
-	$(BIN)/pytest checks/ --manifest variants/reference-gpu.toml --variant all --allow-no-gpu \
-		--report-dir reports/gpu $(PYTEST_ARGS)
+	BIN=$(BIN) bash scripts/check-manifests.sh reports $(CHECK_MANIFESTS) -- $(PYTEST_ARGS)
+
+# Podman beside Docker: the Podman service on its Docker-compatible socket (scripts/ensure-podman.sh),
+# the cpu reference images copied into it (by ID: only when it lacks them), and the gate of the
+# three cpu variants on both engines in one run: one report, a column per variant and engine.
+PODMAN_URL := unix:///run/podman/podman.sock
+podman:
+	bash scripts/ensure-podman.sh >/dev/null
+
+check-podman: venv cpu-images podman
+	bash scripts/copy-to-podman.sh $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v))
+	$(BIN)/pytest checks/ --manifest variants/reference.toml --variant all \
+		--engine docker=unix:///var/run/docker.sock --engine podman=$(PODMAN_URL) \
+		--report-dir reports/podman $(PYTEST_ARGS)
 
 # The self-tests in tiers (markers applied by tests/conftest.py from the fixtures each test uses):
 #   unit          no engine, no images (seconds; `DOCKER_HOST=unix:///nonexistent make unit` passes)
@@ -136,4 +194,5 @@ lint: venv
 	$(BIN)/mypy
 
 clean-images:
-	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(foreach v,$(GPU_VARIANTS),$(REPO):$(GPU_TAG)-$(v)) $(BASE)
+	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(foreach v,$(GPU_VARIANTS),$(REPO):$(GPU_TAG)-$(v)) \
+		$(foreach v,$(PY27_VARIANTS),$(REPO):$(PY27_TAG)-$(v)) $(BASE) $(PY27_BASE)

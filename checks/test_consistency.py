@@ -7,6 +7,8 @@ import pytest
 from paddle_verify.facts import FactMissing, ImageFacts
 from paddle_verify.manifest import Variant
 
+pytestmark = pytest.mark.contract("carries.paddle")  # not of a build image (no paddle)
+
 Build = tuple[str | None, str | None]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from paddle_verify.facts import ImageFacts
 from paddle_verify.gpu import GpuCheck
-from paddle_verify.gpu.compat import cuda_version, driver_misfit
+from paddle_verify.gpu.compat import cuda_version, cudnn_version, driver_misfit
 from paddle_verify.manifest import Variant
 
 pytestmark = [pytest.mark.flavour("gpu"), pytest.mark.contract("runtime.cuda_runtime")]
@@ -21,6 +21,7 @@ def test_cuda_library_loads(variant: Variant, cuda_library: str, facts: ImageFac
     assert found["ok"], f"{variant.name}: the CUDA library {cuda_library} does not load: {found.get('error')}"
 
 
+@pytest.mark.contract("carries.paddle")
 def test_paddle_built_with_the_image_cuda(variant: Variant, facts: ImageFacts) -> None:
     cuda, paddle = facts.cuda, facts.imports["paddle"] or {}
     runtime = cuda["runtime_version"]
@@ -32,7 +33,7 @@ def test_paddle_built_with_the_image_cuda(variant: Variant, facts: ImageFacts) -
     )
     cudnn, built_cudnn = cuda["cudnn_version"], paddle.get("cudnn") or ""
     if cudnn is not None:
-        shipped = f"{cudnn // 1000}.{cudnn % 1000 // 100}"
+        shipped = cudnn_version(cudnn)
         assert built_cudnn.startswith(shipped), (
             f"{variant.name}: paddle was built with cuDNN {built_cudnn}, the image ships cuDNN {shipped}"
         )

@@ -81,6 +81,7 @@ def test_nvidia_smi_lists_host_gpus(variant: Variant, gpu_check: GpuCheck) -> No
 
 @pytest.mark.flavour("gpu")
 @pytest.mark.gpu_device
+@pytest.mark.contract("carries.paddle")
 def test_paddle_sees_host_gpus(variant: Variant, gpu_check: GpuCheck) -> None:
     paddle = gpu_check.facts.paddle
     assert "error" not in paddle, f"{variant.name}: paddle's GPU probe failed: {paddle.get('error')}"
@@ -92,6 +93,7 @@ def test_paddle_sees_host_gpus(variant: Variant, gpu_check: GpuCheck) -> None:
 
 @pytest.mark.flavour("gpu")
 @pytest.mark.gpu_device
+@pytest.mark.contract("carries.paddle")
 def test_gpu_matmul_matches_cpu(variant: Variant, gpu_check: GpuCheck) -> None:
     paddle = gpu_check.facts.paddle
     result = paddle.get("matmul")

@@ -1,5 +1,7 @@
 """The `paddle` launcher (and the contract's other commands) are on PATH, executable, and answer."""
 
+import pytest
+
 from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 
@@ -10,6 +12,7 @@ def test_command_on_path_and_executable(variant: Variant, command: str, facts: I
     assert found["executable"], f"{variant.name}: {found['path']} is not executable (mode {found['mode']})"
 
 
+@pytest.mark.contract("carries.paddle")
 def test_launcher_subcommand_answers(variant: Variant, subcommand: str, facts: ImageFacts) -> None:
     run = facts.launcher_run(subcommand)
     shown = " ".join(run["argv"][-2:])

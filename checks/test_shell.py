@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 
@@ -19,6 +21,7 @@ def test_run_it_gives_a_shell(variant: Variant, facts: ImageFacts) -> None:
     assert facts.tty.answered, _no_shell(variant, facts)
 
 
+@pytest.mark.contract("carries.paddle")
 def test_paddle_version_in_the_shell(variant: Variant, facts: ImageFacts) -> None:
     tty = facts.tty
     assert tty.answered, _no_shell(variant, facts)

@@ -29,6 +29,7 @@ def test_sshd_answers_on_the_published_port(variant: Variant, ssh_facts: Facts) 
     assert machine.banner.startswith("SSH-2.0-"), f"{variant.name}: {machine.name} answered {machine.banner!r}"
 
 
+@pytest.mark.contract("carries.paddle")
 def test_root_login_runs_paddle_version_like_docker_exec(variant: Variant, ssh_facts: Facts, facts: ImageFacts) -> None:
     rc, out, err = ssh_facts(variant).version_over_ssh
     assert rc == 0, f"{variant.name}: `paddle version` over SSH exited with {rc}: {err.strip()[-300:]!r}"

@@ -5,6 +5,8 @@ import pytest
 from paddle_verify.facts import ImageFacts
 from paddle_verify.manifest import Variant
 
+pytestmark = pytest.mark.contract("carries.paddle")  # not of a build image (no paddle)
+
 
 def test_paddle_version_exits_0_offline(variant: Variant, facts: ImageFacts) -> None:
     run = facts.version_run

@@ -35,6 +35,7 @@ from paddle_verify.manifest import load
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "variants" / "reference.toml"
 REFERENCE_GPU = ROOT / "variants" / "reference-gpu.toml"
+REFERENCE_PY27 = ROOT / "variants" / "reference-py27.toml"
 TEST_SESSION = f"selftest-{uuid.uuid4().hex[:8]}"
 IN_CI = os.environ.get("CI") == "true"
 
@@ -136,6 +137,15 @@ def gpu_reference_images(docker_client: docker.DockerClient) -> dict[str, str]:
     refs = {name: v.image for name, v in load(REFERENCE_GPU).variants.items()}
     missing = [ref for ref in refs.values() if not docker_client.images.list(name=ref)]
     prerequisite(not missing, f"gpu reference images missing: {missing}; run `make images`")
+    return refs
+
+
+@pytest.fixture(scope="session")
+def py27_reference_images(docker_client: docker.DockerClient) -> dict[str, str]:
+    """The locally built Python 2.7 era reference images (``make py27-images``), by variant."""
+    refs = {name: v.image for name, v in load(REFERENCE_PY27).variants.items()}
+    missing = [ref for ref in refs.values() if not docker_client.images.list(name=ref)]
+    prerequisite(not missing, f"Python 2.7 reference images missing: {missing}; run `make py27-images`")
     return refs
 
 

@@ -22,7 +22,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     # checks/test_packages.py
     "test_package_imports": ("defect:import-fails", "defect:contract-package-missing"),
     "test_py_paddle_initialises": ("defect:py-paddle-init-fails", "defect:contract-package-missing"),
-    "test_paddle_computes": ("defect:matmul-wrong", "defect:import-fails"),
+    "test_paddle_computes": ("defect:matmul-wrong", "defect:import-fails", "defect:fluid-matmul-wrong"),
     # checks/test_version.py
     "test_paddle_version_exits_0_offline": ("defect:launcher-missing",),
     "test_paddle_version_prints_version_and_build": ("defect:build-line-missing", "defect:launcher-missing"),
@@ -40,8 +40,15 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_paddle_version_in_the_shell": ("defect:no-shell", "defect:launcher-missing"),
     # checks/test_devel.py
     "test_tool_runs": ("defect:devel-tool-missing",),
-    "test_python_headers": ("defect:python-headers-missing",),
+    "test_python_headers": ("defect:python-headers-missing", "defect:py27-python-headers-missing"),
     "test_source_tree": ("defect:source-tree-missing",),
+    "test_builds_c_program": ("defect:stdio-h-missing",),
+    "test_builds_cxx_program": ("defect:stdio-h-missing",),
+    "test_builds_python_extension": ("defect:python-headers-missing", "defect:stdio-h-missing"),
+    "test_builds_paddle_custom_op": ("defect:paddle-include-missing", "defect:python-headers-missing"),
+    "test_compiles_cuda_program": ("defect:nvcc-missing",),
+    # no GPU where the self-tests run: the CUDA program's run phase, failing, through the probe here
+    "test_cuda_program_runs_on_gpu": ("selftest:test_devel_builds.py::test_a_cuda_program_that_cannot_run_fails",),
     # checks/test_demo.py
     "test_demo_package_imports": ("defect:demo-dep-missing",),
     "test_demo_trains_and_loss_goes_down": ("defect:demo-does-not-learn", "defect:demo-loss-nan"),
@@ -52,6 +59,22 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_cuda_library_loads": ("defect:cuda-library-missing",),
     "test_paddle_built_with_the_image_cuda": ("defect:paddle-cuda-other-than-runtime",),
     "test_host_driver_runs_the_image_cuda": ("selftest:test_cuda.py::test_driver_fit_on_the_fake_host_tree",),
+    # checks/test_carries.py: the reference images as today's family's variants (tests/test_family.py)
+    "test_python_as_declared": ("selftest:test_family.py::test_cpu_reference_as_the_family_cpu_variant",),
+    "test_paddle_built_with_the_declared_cuda": (
+        "selftest:test_family.py::test_gpu_reference_as_the_family_gpu_variants",
+    ),
+    "test_image_carries_the_declared_cuda": ("selftest:test_family.py::test_gpu_reference_as_the_family_gpu_variants",),
+    "test_host_driver_runs_the_declared_cuda": ("selftest:test_family.py::test_declared_cuda_needs_its_driver",),
+    # checks/test_run_check.py: a defect image that prints a failure and exits 0; doubles of the GPU probe's run
+    "test_run_check_says_paddle_works": (
+        "defect:run-check-prints-failure",
+        "defect:import-fails",
+        "selftest:test_run_check.py::test_run_check_prints_a_failure_and_exits_0",
+    ),
+    "test_run_check_works_on_the_gpus": (
+        "selftest:test_run_check.py::test_run_check_on_the_gpus_needs_the_gpu_wording",
+    ),
     # checks/test_gpu.py: the fake NVIDIA host tree (a TEST DOUBLE) and doubles of the GPU probe's JSON
     "test_host_has_nvidia_gpu": (
         "selftest:test_gpu.py::test_gpu_variant_on_host_without_gpu_fails_once",

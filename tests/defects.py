@@ -46,6 +46,18 @@ class Defect:
         return {check.format(v=variant): words for check, words in self.fails.items()}
 
 
+# paddle's install check printing a failure and returning (exit 0): judged by what it printed.
+RUN_CHECK_SAYS = "PaddlePaddle meets some problem with 1 CPU (DEFECT)"
+RUN_CHECK_PRINTS_FAILURE = Defect(
+    "run-check-prints-failure",
+    "cpu",
+    "runtime",
+    _patch_paddle(f'import paddle.utils as _pv_u; _pv_u.run_check = lambda: print("{RUN_CHECK_SAYS}")'),
+    {
+        "test_run_check_says_paddle_works[{v}]": f"did not say paddle works on 1 CPU(s): no line 'PaddlePaddle works well on 1 CPU.'; it printed: '{RUN_CHECK_SAYS}"
+    },
+)
+
 DEFECTS = [
     Defect(
         "launcher-missing",
@@ -80,6 +92,7 @@ DEFECTS = [
             "test_paddle_computes[{v}]": "libgomp.so.1",
             "test_launcher_and_package_agree[{v}]": "the paddle package says None",
             "test_same_paddle_as_the_other_variants[{v}]": "reports no version",
+            "test_run_check_says_paddle_works[{v}]": "libgomp.so.1",
         },
     ),
     Defect(
@@ -135,7 +148,33 @@ DEFECTS = [
         "cpu-devel",
         "devel",
         "RUN rm /usr/include/python3.11/Python.h",
-        {"test_python_headers[{v}]": "no Python.h in /usr/include/python3.11"},
+        {
+            "test_python_headers[{v}]": "no Python.h in /usr/include/python3.11",
+            "test_builds_python_extension[{v}]": "Python.h: No such file or directory",
+            # paddle's extension headers include pybind11, which includes Python.h
+            "test_builds_paddle_custom_op[{v}]": "pybind11/detail/common.h:274:10: fatal error: Python.h",
+        },
+    ),
+    # Nothing compiles without the C library's headers: every build step fails, naming stdio.h
+    # (C++'s <cstdio>, Python.h and paddle's headers all include it).
+    Defect(
+        "stdio-h-missing",
+        "cpu-devel",
+        "devel",
+        "RUN rm /usr/include/stdio.h",
+        {
+            "test_builds_c_program[{v}]": "devel build c (a C program (stdio.h)) failed at compile: `gcc",
+            "test_builds_cxx_program[{v}]": "stdio.h: No such file or directory",
+            "test_builds_python_extension[{v}]": "stdio.h: No such file or directory",
+            "test_builds_paddle_custom_op[{v}]": "stdio.h: No such file or directory",
+        },
+    ),
+    Defect(
+        "paddle-include-missing",
+        "cpu-devel",
+        "devel",
+        f"RUN rm -r {SITE}/paddle/include",
+        {"test_builds_paddle_custom_op[{v}]": "paddle/extension.h: No such file or directory"},
     ),
     Defect(
         "source-tree-missing",
@@ -185,6 +224,7 @@ DEFECTS = [
         "RUN PIP_BREAK_SYSTEM_PACKAGES=1 pip uninstall -q -y docopt",
         {"test_demo_package_imports[{v}-docopt]": "No module named 'docopt'"},
     ),
+    RUN_CHECK_PRINTS_FAILURE,
 ]
 
 # The contract-package defect needs a contract with py_paddle (the install
@@ -238,6 +278,23 @@ GPU_DEFECTS = [
         f"RUN sed -i \"s/^cuda_version *= '.*'/cuda_version = '12.0'/\" {SITE}/paddle/version/__init__.py",
         {"test_paddle_built_with_the_image_cuda[{v}]": "paddle was built with CUDA 12.0, the image's runtime"},
     ),
+    Defect(
+        "nvcc-missing",
+        "gpu-devel",
+        "devel",
+        "RUN rm /usr/local/cuda-11.8/bin/nvcc",
+        {
+            "test_tool_runs[{v}-nvcc]": "devel tool nvcc missing",
+            "test_compiles_cuda_program[{v}]": "devel build cuda (a CUDA program) failed at compile: `nvcc",
+        },
+    ),
 ]
 
-ALL_DEFECTS = [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS]
+
+def _all() -> list[Defect]:
+    from .defects_py27 import PY27_DEFECTS  # it imports Defect from here
+
+    return [*DEFECTS, CONTRACT_PACKAGE_MISSING, PY_PADDLE_INIT_FAILS, *GPU_DEFECTS, *PY27_DEFECTS]
+
+
+ALL_DEFECTS = _all()

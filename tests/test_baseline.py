@@ -128,7 +128,13 @@ def test_release_n_plus_1_fails_exactly_what_changed(
     assert since["python"]["removed"] == {"wheel": "0.38.4"}
     assert since["build"] == {"with_avx": ["ON", "OFF"]}
     assert since["growth_percent"] > 20
-    assert "Since the baseline" in (run.path / "reports" / "report.html").read_text()
+    # the SBOM's components too (the baseline run's sbom/cpu.cdx.json against this run's)
+    assert since["sbom"]["removed"] == {"pkg:pypi/wheel": "0.38.4"}
+    assert since["sbom"]["changed"] == {"pkg:pypi/opt-einsum": ["3.3.0", "4.0.0"]}
+    assert "sbom +0 -1 ~1 (-pkg:pypi/wheel, pkg:pypi/opt-einsum 3.3.0 -> 4.0.0)" in run.stdout
+    html = (run.path / "reports" / "report.html").read_text()
+    assert "Since the baseline" in html
+    assert "-pkg:pypi/wheel 0.38.4" in html
 
 
 def test_a_declared_removal_passes(

@@ -16,7 +16,8 @@ from checks import test_gpu as gpu_checks
 from checks import test_kernel as kernel_checks
 from paddle_verify import gpu
 from paddle_verify.facts import ImageFacts
-from paddle_verify.facts.schema import GpuProbe, Probe
+from paddle_verify.facts.schema import Probe
+from paddle_verify.facts.schema_gpu import GpuProbe
 from paddle_verify.manifest import load
 
 from .conftest import REFERENCE

@@ -148,11 +148,18 @@ def test_pull_records_each_engines_digest(
     junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
     props = {p.get("name"): p.get("value") for p in junit.iter("property")}
     assert props.get("image.cpu@b.repo_digest") == digest, f"cpu@b: no digest in the JUnit properties: {props}"
-    # Not compared (deselected) without --pull, or with one engine.
-    for args, engines in ((("--image", f"cpu={ref}"), ("local", "b")), (("--pull",), ("local",))):
+    sboms = sorted(p.name for p in (tmp_path / "reports" / "sbom").iterdir())
+    assert sboms == ["cpu.cdx.json"], f"cpu: one image ID on both engines, one SBOM expected, found {sboms}"
+    # Compared on several engines with or without --pull (the image ID, not the repository digest);
+    # deselected with one engine.
+    for args, engines, compared in (
+        (("--image", f"cpu={ref}"), ("local", "b"), True),
+        (("--pull",), ("local",), False),
+    ):
         (tmp_path / engines[-1]).mkdir()
         col = _fleet(tmp_path / engines[-1], ssh_b, *CPU3_ARGS, *args, "--collect-only", "-q", engines=engines)
-        assert "same_image_on_every_engine" not in col.stdout, f"{args} on {engines}: not deselected:\n{col.stdout}"
+        found = "same_image_on_every_engine" in col.stdout
+        assert found == compared, f"{args} on {engines}: expected compared={compared}:\n{col.stdout}"
 
 
 def test_a_tag_repointed_on_one_engine_fails_the_digest_check(
@@ -174,8 +181,10 @@ def test_a_tag_repointed_on_one_engine_fails_the_digest_check(
     assert run.ret == 1, f"cpu: expected exit 1 (the image's failure), found {run.ret}:\n{run.stdout[-3000:]}"
     assert run.failed() == {f"test_same_image_on_every_engine[cpu@{e}]" for e in ("local", "b")}, run.outcomes()
     for test, message in run.messages().items():
-        for words in ("cpu: tag", ref, original, other, "engine local", "engine b"):
+        for words in ("cpu: tag", ref, "is image sha256:", original, other, "engine local", "engine b"):
             assert words in message, f"{test}: expected {words!r} in the message, found {message!r}"
+    sboms = sorted(p.name for p in (tmp_path / "reports" / "sbom").iterdir())
+    assert sboms == ["cpu@b.cdx.json", "cpu@local.cdx.json"], f"cpu: two images, one SBOM each expected: {sboms}"
     print(f"repointed: {run.messages()['test_same_image_on_every_engine[cpu@b]']}")
 
 

@@ -199,7 +199,7 @@ def test_gpus_mapping_is_one_device_request_for_all_gpus(tmp_path: Path, docker_
 
 
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unknown GPU mapping mode 'nvidia' \\(valid: seed, gpus\\)"):
+    with pytest.raises(ValueError, match="unknown GPU mapping mode 'nvidia' \\(valid: seed, gpus, cdi\\)"):
         gpu.mapping(gpu.discover(tmp_path), "nvidia")
 
 
@@ -345,7 +345,7 @@ def test_gpu_variant_on_host_without_gpu_fails_once(
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--gpu-mode", "nvidia"], "'nvidia' is not a GPU mapping mode (valid: seed, gpus)"),
+        (["--gpu-mode", "nvidia"], "'nvidia' is not a GPU mapping mode (valid: seed, gpus, cdi)"),
         (["--driver-lib-dir", "/no/such/dir"], "'/no/such/dir' is not an absolute path of an existing directory"),
         (["--driver-lib-dir", "relative"], "'relative' is not an absolute path of an existing directory"),
     ],

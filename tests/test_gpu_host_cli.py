@@ -199,7 +199,7 @@ def test_declared_cuda_must_be_major_minor(tmp_path: Path, cuda: str, problem: s
     with pytest.raises(ManifestError, match=rf"variants\.gpu\.cuda: must be MAJOR\.MINOR .*not {problem}"):
         load(path)
     assert main(["host", "--manifest", str(path)]) == 4
-    assert load(manifest(tmp_path / "ok.toml", gpu="12.6")).variants["gpu"].cuda == "12.6"
+    assert load(manifest(tmp_path / "ok.toml", gpu="12.6")).variants["gpu"].carries.cuda == "12.6"
 
 
 def test_gate_header_has_the_host_report(run_checks: Callable[..., InnerRun], tmp_path: Path) -> None:

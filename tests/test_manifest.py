@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paddle_verify.manifest import ManifestError, load, parse
+from paddle_verify.manifest.shipped import resolve, shipped
 from paddle_verify.plugin.selection import packaged_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,18 @@ def test_reference_manifest_matches_what_3_3_1_meets() -> None:
     assert cpu.expected_version == "3.3.1"
 
 
+def test_py27_manifest_matches_what_1_8_5_meets() -> None:
+    manifest = load(ROOT / "variants" / "reference-py27.toml")
+    assert list(manifest.variants) == ["cpu", "cpu-devel"]
+    cpu = manifest.variants["cpu"]
+    assert cpu.python == "python"  # python-is-python2: 2.7
+    assert {"paddle", "paddle.fluid"} <= set(cpu.runtime.packages)
+    assert cpu.runtime.launcher_subcommands == ("version",)
+    assert "with_mkldnn" in cpu.runtime.build_lines
+    assert cpu.image == "paddle-verify/paddlepaddle:1.8.5-cpu"
+    assert cpu.expected_version == "1.8.5"
+
+
 def test_roles_nest() -> None:
     variants = load(ROOT / "variants" / "reference.toml").variants
     runtime, devel, demo = variants["cpu"], variants["cpu-devel"], variants["cpu-demo"]
@@ -74,6 +87,8 @@ def test_select_all_keeps_manifest_order() -> None:
         manifest.select(["tpu"])
 
 
+CPU_RT = {"flavour": "cpu", "role": "runtime"}
+GPU = {"flavour": "gpu", "role": "runtime"}
 MINIMAL: dict[str, Any] = {
     "suite": {"image": "x/y:{tag}-{variant}"},
     "variants": {"cpu": {"flavour": "cpu", "role": "runtime"}},
@@ -95,6 +110,25 @@ MINIMAL: dict[str, Any] = {
         ({"variants": {"cpu": {"flavour": "cpu", "role": "base"}}}, "variants.cpu.role", "runtime, devel, demo"),
         ({"variants": {"cpu": {"flavour": "cpu"}}}, "variants.cpu.role", "is required"),
         ({"variants": {"cpu": "cpu"}}, "variants.cpu", "must be a table"),
+        (
+            {"suite": {"image": "x:{tag}", "python_version": "3"}},
+            "suite.python_version",
+            'MAJOR.MINOR as a string (e.g. "12.6")',
+        ),
+        (
+            {"variants": {"g": {**GPU, "cuda": 12.6}}},
+            "variants.g.cuda",
+            'MAJOR.MINOR as a string (e.g. "12.6"), not 12.6',
+        ),
+        ({"variants": {"g": {**GPU, "paddle": False}}}, "variants.g.paddle", "needs role = \"devel\", not 'runtime'"),
+        ({"variants": {"g": {**GPU, "paddle": "no"}}}, "variants.g.paddle", "true or false"),
+        ({"variants": {"g": {**GPU, "cuda": "12.6.1"}}}, "variants.g.cuda", "MAJOR.MINOR"),
+        ({"variants": {"g": {**GPU, "cudnn": "9.5"}}}, "variants.g.cudnn", "needs the variant's cuda too"),
+        ({"variants": {"c": {**CPU_RT, "cuda": "12.6"}}}, "variants.c.cuda", "only a gpu variant carries CUDA"),
+        ({"variants": {"c": {**CPU_RT, "cudnn": "9.5"}}}, "variants.c.cudnn", "only a gpu variant carries cuDNN"),
+        ({"variants": {"g": {**GPU, "python_version": "three"}}}, "variants.g.python_version", "MAJOR.MINOR"),
+        ({"contract": {"runtime": {"run_check": "yes"}}}, "contract.runtime.run_check", "true or false"),
+        ({"variants": {"g": {**GPU, "cuda_version": "12.6"}}}, "variants.g.cuda_version", "unknown field"),
     ],
 )
 def test_problems_name_the_field(patch: dict[str, Any], field: str, words: str) -> None:
@@ -104,6 +138,60 @@ def test_problems_name_the_field(patch: dict[str, Any], field: str, words: str) 
     assert err.value.field == field
     assert str(err.value).startswith(f"m.toml: {field}: ")
     assert words in str(err.value)
+
+
+FAMILY_DEV = ["latest-dev", "cuda118-dev", "cuda126-dev", "cuda129-dev"]
+FAMILY_GPU = ["gpu-cuda11.8-cudnn8.9", "gpu-cuda12.6-cudnn9.5", "gpu-cuda12.9-cudnn9.9", "gpu-cuda13.0-cudnn9.13"]
+
+
+def test_the_family_manifest_names_the_published_images() -> None:
+    family = load(shipped()["paddlepaddle"])
+    assert list(family.variants) == ["cpu", *FAMILY_GPU, *FAMILY_DEV]
+    assert family.variants["cpu"].image == "paddlepaddle/paddle:3.3.0"
+    assert load(shipped()["paddlepaddle"], tag="3.2.0").variants["cpu"].image == "paddlepaddle/paddle:3.2.0"
+    for name in FAMILY_GPU:
+        variant = family.variants[name]
+        assert variant.image == f"paddlepaddle/paddle:3.3.0-{name}"
+        cuda, cudnn = name.removeprefix("gpu-cuda").split("-cudnn")
+        assert (variant.flavour, variant.carries.cuda, variant.carries.cudnn) == ("gpu", cuda, cudnn)
+        major = cuda.split(".")[0]
+        assert variant.runtime.cuda_runtime == ("libcudart.so.11.0" if major == "11" else f"libcudart.so.{major}")
+    releases = [family.variants[n] for n in ["cpu", *FAMILY_GPU]]
+    assert {v.carries.python_version for v in releases} == {"3.10"}
+    assert all(v.role == "runtime" and v.carries.paddle for v in releases)  # no demo image
+    for name in FAMILY_DEV:  # build images, one tag each: the devel contract, paddle not promised
+        dev = family.variants[name]
+        assert (dev.image, dev.role, dev.carries.paddle) == (f"paddlepaddle/paddle:{name}", "devel", False)
+        assert dev.devel is not None
+        assert dev.devel.source_dirs == ()
+    assert family.variants["cuda126-dev"].carries.cuda == "12.6"
+    assert family.variants["latest-dev"].carries.python_version is None
+    assert family.variants["cpu"].carries.cuda is None
+    assert family.variants["cpu"].runtime.run_check is True
+
+
+def test_declared_versions_default_from_the_suite_and_run_check_is_on_unless_off() -> None:
+    raw = {
+        **MINIMAL,
+        "suite": {"image": "x/y:{tag}-{variant}", "python_version": "3.10"},
+        "variants": {"cpu": CPU_RT, "old": {**CPU_RT, "python_version": "2.7"}},
+    }
+    variants = parse(raw, "m.toml").variants
+    assert (variants["cpu"].carries.python_version, variants["old"].carries.python_version) == ("3.10", "2.7")
+    assert variants["cpu"].runtime.run_check is None
+    assert variants["cpu"].runtime.runs_run_check
+    off = parse({**raw, "contract": {"runtime": {"run_check": False}}}, "m.toml").variants["cpu"].runtime
+    assert not off.runs_run_check
+
+
+def test_shipped_manifests_by_name_and_paths(tmp_path: Path) -> None:
+    assert list(shipped()) == ["paddledev", "paddlepaddle"]
+    assert resolve(None, tmp_path) == shipped()["paddledev"] == packaged_manifest()
+    assert resolve("paddlepaddle", tmp_path) == shipped()["paddlepaddle"]
+    assert resolve("mine.toml", tmp_path) == tmp_path / "mine.toml"  # a path, even before it exists
+    assert resolve("sub/mine", tmp_path) == tmp_path / "sub" / "mine"
+    with pytest.raises(LookupError, match=r"neither a shipped manifest \(paddledev, paddlepaddle\) nor a file"):
+        resolve("paddlepadle", tmp_path)
 
 
 def test_unreadable_files(tmp_path: Path) -> None:

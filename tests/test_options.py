@@ -31,6 +31,7 @@ def collected(run: InnerRun) -> list[str]:
         (["--tag", "bad tag"], "is not an image tag"),
         (["--exec-timeout", "-1"], "seconds must be > 0"),
         (["--manifest", "no/such.toml"], "no/such.toml: no such file"),
+        (["--reuse-verdicts", str(REFERENCE)], "reference.toml' is not a directory"),
     ],
 )
 def test_bad_option_is_a_usage_error(args: list[str], words: str, run_checks: Callable[..., InnerRun]) -> None:

@@ -146,3 +146,14 @@ def test_probe_config_follows_the_contract() -> None:
     assert "dot" in demo["commands"]
     assert "paddle.nn.Linear" in demo["demo_train"]
     assert ["cmake", ["cmake", "--version"]] in demo["devel"]["toolchain"]
+
+
+def test_discovery_takes_the_first_cuda_runtime_that_loads(tmp_path: Path) -> None:
+    """The probe's discovery option (paddle-verify init): no runtime named, candidates tried in order."""
+    cuda = {"libraries": ["libno-such-cuda.so"], "runtime": None, "runtime_candidates": ["libnope.so.9", "libc.so.6"]}
+    found = run_probe(base_config(tmp_path, "true\n", cuda=cuda))["cuda"]["data"]
+    assert found["runtime"] == "libc.so.6", found
+    assert found["libraries"]["libno-such-cuda.so"]["ok"] is False
+    assert "cudaRuntimeGetVersion" in found["runtime_error"], found  # libc is no CUDA runtime: said, not raised
+    named = run_probe(base_config(tmp_path, "true\n", cuda={**cuda, "runtime": "libnope.so.9"}))["cuda"]["data"]
+    assert named["runtime"] == "libnope.so.9", "a runtime the contract names is never replaced"

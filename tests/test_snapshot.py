@@ -1,5 +1,5 @@
 """The facts snapshot (reports/facts.json): what the probe lists is what pip and dpkg list; a run
-writes every variant's image, packages, build lines, paddle and timings, a secret's value hidden."""
+writes every variant's image, its Python, packages, build lines, paddle and timings, a secret's value hidden."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .conftest import REFERENCE, ImageFactory, InnerRun, prerequisite
+from .conftest import REFERENCE, REFERENCE_PY27, ImageFactory, InnerRun, prerequisite
 from .test_probe import base_config, run_probe
 
 
@@ -54,6 +54,7 @@ def test_a_run_writes_the_facts_of_each_variant(
     assert cpu["cmd"] == ["/bin/bash"]
     assert cpu["env"]["API_TOKEN"] == "***"
     assert cpu["env"]["PADDLE_X"] == "1"
+    assert cpu["python"].startswith("3.11."), cpu["python"]
     assert cpu["python_packages"]["paddlepaddle"] == "3.3.1"
     assert "libgomp1" in cpu["debian_packages"]
     assert cpu["build"]["with_gpu"] == "OFF"
@@ -62,3 +63,15 @@ def test_a_run_writes_the_facts_of_each_variant(
     assert cpu["timings"]["container_start_seconds"] > 0
     assert cpu["timings"]["import_paddle_seconds"] > 0
     assert "facts.json" in run.stdout
+
+
+def test_facts_show_the_python_27_era(
+    py27_reference_images: dict[str, str], run_checks: Callable[..., InnerRun]
+) -> None:
+    run = run_checks("--manifest", str(REFERENCE_PY27), "--variant", "cpu", "-k", "kernel", "-m", "not ssh")
+    assert run.ret == 0, run.stdout[-3000:]
+    cpu = json.loads((run.path / "reports" / "facts.json").read_text())["variants"]["cpu"]
+    assert cpu["python"].startswith("2.7."), cpu["python"]
+    assert cpu["paddle"]["version"] == cpu["paddle"]["launcher_version"] == "1.8.5"
+    assert cpu["python_packages"]["paddlepaddle"] == "1.8.5"
+    assert cpu["build"]["with_gpu"] == "OFF"

@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import host, merge
+from . import host, init, merge
 
-SUBCOMMANDS = (merge, host)
+SUBCOMMANDS = (init, merge, host)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ import docker.errors
 import requests
 from docker.models.containers import Container
 
+from . import libpod
 from .client import DaemonUnreachable, EngineError, daemon_error, daemon_url, image_missing, unreachable
 from .labels import LABEL_OWNER, LABEL_ROLE, LABEL_RUN, LABEL_SESSION, LABEL_SUITE, LABEL_VARIANT, SUITE, owner_token
 from .sweep import sweep
@@ -78,14 +79,26 @@ class Session:
     ) -> Container:
         """Create (not start) a labelled container and register its removal at once."""
         labels = {**kwargs.pop("labels", {}), **self.labels(variant, purpose)}
+        cdi_devices: tuple[str, ...] = tuple(kwargs.pop("cdi_devices", ()))
         try:
-            container = self.client.containers.create(
-                image, name=name or self.name(variant, purpose), labels=labels, **kwargs
-            )
+            if cdi_devices:  # CDI names: only Podman's own API carries them (engine/libpod.py)
+                ident = libpod.create(
+                    self.client, image, cdi_devices, name=name or self.name(variant, purpose), labels=labels, **kwargs
+                )
+                container = self.client.containers.get(ident)
+            else:
+                container = self.client.containers.create(
+                    image, name=name or self.name(variant, purpose), labels=labels, **kwargs
+                )
         except docker.errors.ImageNotFound:
             raise image_missing(variant, image) from None
         except docker.errors.APIError as exc:
-            raise EngineError(f"{variant}: cannot create a container of {image}: {daemon_error(exc)}") from None
+            why = daemon_error(exc)
+            if cdi_devices and exc.status_code == 404 and "image" not in why.lower():
+                why = (
+                    f"CDI devices ({', '.join(cdi_devices)}) need Podman's libpod API, which this engine does not serve"
+                )
+            raise EngineError(f"{variant}: cannot create a container of {image}: {why}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
             raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
         with self._lock:

@@ -7,7 +7,6 @@ variant and the reason when a fact could not be gathered.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -18,36 +17,21 @@ from .schema import (
     CommandFact,
     Cuda,
     Devel,
+    DevelBuild,
     ImageInspect,
     Imports,
     InstalledPackages,
     PackageFact,
     Probe,
+    RunCheck,
     RunResult,
     SecretScan,
     Training,
 )
 from .secrets import parse_env
+from .version import PaddleVersion, parse_kernel, parse_version
 
-
-@dataclass(frozen=True)
-class PaddleVersion:
-    """``paddle version`` output, parsed with the contract's pattern."""
-
-    version: str | None
-    build: dict[str, str]
-
-
-def parse_version(output: str, pattern: str) -> PaddleVersion:
-    m = re.search(pattern, output, re.M)
-    build = dict(re.findall(r"^\s*(with_\w+)\s*:\s*(\S+)\s*$", output, re.M))
-    return PaddleVersion(version=m.group("version") if m else None, build=build)
-
-
-def parse_kernel(release: str) -> tuple[int, int]:
-    """``6.18.44-fc-v657`` -> ``(6, 18)``; ``(0, 0)`` when unreadable."""
-    m = re.match(r"^(\d+)\.(\d+)", release or "")
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+__all__ = ["ImageFacts", "PaddleVersion", "parse_kernel", "parse_version", "repository"]
 
 
 def repository(ref: str) -> str:
@@ -111,6 +95,13 @@ class ImageFacts(VariantFacts):
         if self.inspect_raw is None:
             raise self.missing(f"image {self.variant.image} was not inspected")
         return self.inspect_raw
+
+    @property
+    def image_id(self) -> str | None:
+        """The image's ID: the digest of its config (``sha256:...``), which every engine computes alike
+        (Docker and Podman agree on it; each computes a repository digest of its own)."""
+        value = (self.inspect_raw or {}).get("Id")
+        return str(value) if value else None
 
     @property
     def repo_digest(self) -> str | None:
@@ -214,10 +205,33 @@ class ImageFacts(VariantFacts):
             raise self.missing("the devel facts were not probed (not a devel variant)")
         return devel
 
+    def devel_build(self, step: str) -> DevelBuild:
+        """One devel build's result (``inimage/devel.py``): missing when the probe could not run it."""
+        build = cast(DevelBuild | None, self._step((self.probe.get("devel_builds") or {}).get(step)))
+        if build is None:
+            raise self.missing(f"the devel build {step} was not run (the contract's builds lack it)")
+        return build
+
     @property
     def cuda(self) -> Cuda:
         """The image's CUDA libraries as its loader finds them (gpu variants)."""
         return cast(Cuda, self._child(self.probe["cuda"], "the CUDA probe (the contract's cuda_libraries)"))
+
+    @property
+    def python_version(self) -> str:
+        """The image's Python (``X.Y.Z``), as the probe ran it."""
+        found = self.probe.get("python")
+        if not found:
+            raise self.missing(f"the version of {self.variant.python} was not probed")
+        return found["version"]
+
+    @property
+    def run_check(self) -> tuple[ChildResult, RunCheck]:
+        """paddle's install check: its run (what it printed) and which check ran, what it raised."""
+        run = cast(ChildResult | None, self._step(self.probe.get("run_check")))
+        if run is None:
+            raise self.missing("paddle's run_check was not run (the manifest says run_check = false)")
+        return run, cast(RunCheck, self._child(run, "paddle's run_check", killed=self.killed_note()))
 
     @property
     def demo_train(self) -> tuple[ChildResult, Training | None]:

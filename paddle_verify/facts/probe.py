@@ -22,6 +22,7 @@ from ..engine.client import ENGINE_GONE as ENGINE_GONE_TYPES
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
+from .devel import BUILD_DEADLINE_FACTOR, devel_builds_config
 from .image import ImageFacts
 from .schema import ImageInspect, Probe
 
@@ -36,6 +37,10 @@ class ImageSettings:
     timeout: float  # --exec-timeout: each command in the image
     pull: bool = False
     memory: str | None = None
+    # Discovery (``paddle-verify init``): the CUDA runtimes to try when the variant names none,
+    # and whether to walk the image for secrets (the gate always does; init keeps no secret).
+    cuda_runtimes: tuple[str, ...] = ()
+    secrets: bool = True
 
 
 # Where credentials are left: root's and the users' homes (the probe adds those of
@@ -47,8 +52,11 @@ SECRET_FILES = 20000
 SECRET_SECONDS = 20.0
 
 
-def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict[str, Any]:
-    """The probe's input; ``workdir`` is the image's ``WorkingDir`` (walked for secrets)."""
+def probe_config(
+    variant: Variant, timeout: float, *, workdir: str = "", cuda_runtimes: tuple[str, ...] = (), secrets: bool = True
+) -> dict[str, Any]:
+    """The probe's input; ``workdir`` is the image's ``WorkingDir`` (walked for secrets);
+    ``cuda_runtimes``: candidates tried when the contract names no CUDA runtime (discovery)."""
     rt, devel, demo = variant.runtime, variant.devel, variant.demo
     return {
         "launcher": rt.launcher,
@@ -57,6 +65,7 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
         "packages": list(dict.fromkeys([*rt.packages, *(demo.packages if demo else ())])),
         "py_paddle_init": rt.py_paddle_init,
         "computation": rt.computation,
+        "run_check": rt.runs_run_check and variant.carries.paddle,
         "env": dict(rt.env),
         "timeout": timeout,
         "devel": None
@@ -66,11 +75,18 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
             "source_dirs": list(devel.source_dirs),
             "source_markers": list(devel.source_markers),
         },
+        "devel_builds": devel_builds_config(variant, timeout),
         "demo_train": inimage.demo(demo.train) if demo and demo.train else None,
-        "cuda": {"libraries": list(rt.cuda_libraries), "runtime": rt.cuda_runtime}
-        if variant.flavour == "gpu" and (rt.cuda_libraries or rt.cuda_runtime)
+        "cuda": {
+            "libraries": list(rt.cuda_libraries),
+            "runtime": rt.cuda_runtime,
+            "runtime_candidates": list(cuda_runtimes),
+        }
+        if variant.flavour == "gpu" and (rt.cuda_libraries or rt.cuda_runtime or cuda_runtimes)
         else None,
-        "secrets": {
+        "secrets": None
+        if not secrets
+        else {
             "roots": [*SECRET_ROOTS, *([workdir] if workdir else [])],
             "passwd_homes": True,
             "max_depth": SECRET_DEPTH,
@@ -81,10 +97,11 @@ def probe_config(variant: Variant, timeout: float, *, workdir: str = "") -> dict
 
 
 def probe_deadline(variant: Variant, timeout: float) -> float:
-    """An upper bound for the whole probe: its sequential steps, each bounded."""
+    """An upper bound for the whole probe: its sequential steps, each bounded (the devel builds run
+    beside the others: two phases at most, each bounded by BUILD_DEADLINE_FACTOR timeouts)."""
     steps = len(variant.runtime.launcher_subcommands) + 2
     if variant.devel:
-        steps += len(variant.devel.toolchain)
+        steps += len(variant.devel.toolchain) + (2 * BUILD_DEADLINE_FACTOR if variant.devel.builds else 0)
     return timeout * steps + 10
 
 
@@ -93,7 +110,7 @@ def gather(session: Session, variant: Variant, settings: ImageSettings) -> Image
     start = time.monotonic()
     facts = ImageFacts(variant=variant, memory=settings.memory, pulled=settings.pull)
     try:
-        image = _image(session, variant, settings.pull)
+        image = image_of(session, variant, settings.pull)
         facts.inspect_raw = cast(ImageInspect, image.attrs)
         facts.history_raw = [str(layer.get("CreatedBy", "")) for layer in image.history()]
     except docker.errors.APIError as exc:
@@ -105,7 +122,7 @@ def gather(session: Session, variant: Variant, settings: ImageSettings) -> Image
     if facts.error is None:
         tty_future = session.submit(_tty, session, variant, settings.timeout)
         try:
-            _probe(session, facts, settings)
+            probe_image(session, facts, settings)
         except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
             facts.probe_error = _worded(exc, session.url)
         try:
@@ -125,7 +142,7 @@ def _worded(exc: BaseException, url: str) -> str:
     return unreachable(exc, url)
 
 
-def _image(session: Session, variant: Variant, pull: bool) -> Image:
+def image_of(session: Session, variant: Variant, pull: bool) -> Image:
     """The variant's image (its ``docker image inspect`` is ``attrs``). With ``--pull`` the engine
     pulls the tag every time, present or not: what it runs is what the registry gives it now."""
     ref, client = variant.image, session.client
@@ -142,14 +159,23 @@ def _image(session: Session, variant: Variant, pull: bool) -> Image:
         raise EngineError(f"{variant.name}: image {ref}: {daemon_error(exc)}") from None
 
 
-def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None:
+class PythonMissing(EngineError):
+    """The variant's Python is not in the image: the probe could not start."""
+
+
+def probe_image(session: Session, facts: ImageFacts, settings: ImageSettings) -> None:
+    """The one exec of ``inimage/probe.py`` in a keep-alive container of ``facts.variant``: its JSON
+    into ``facts.probe_raw``, or an :class:`EngineError` (:class:`PythonMissing`) saying why not."""
     variant = facts.variant
     started = time.monotonic()
     container = keep_alive(session, variant, "check", **({"mem_limit": settings.memory} if settings.memory else {}))
     facts.start_seconds = round(time.monotonic() - started, 3)
     facts.container_id = cid(container)
     workdir = ((facts.inspect_raw or {}).get("Config") or {}).get("WorkingDir") or ""
-    argv = inimage.probe_argv(variant.python, "probe.py", probe_config(variant, settings.timeout, workdir=workdir))
+    config = probe_config(
+        variant, settings.timeout, workdir=workdir, cuda_runtimes=settings.cuda_runtimes, secrets=settings.secrets
+    )
+    argv = inimage.probe_argv(variant.python, "probe.py", config)
     try:
         result = exec_bounded(
             session.client,
@@ -188,7 +214,7 @@ def _probe(session: Session, facts: ImageFacts, settings: ImageSettings) -> None
             else " (killed on the host: no memory limit)"
         )
     elif _python_missing(result.stdout + result.stderr):
-        why = f"{variant.python} is not in the image (exit code {result.rc})"
+        raise PythonMissing(f"{variant.python} is not in the image (exit code {result.rc})")
     else:
         why = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
     raise EngineError(why)

@@ -70,6 +70,9 @@ class Outcome(TypedDict):
 
 
 class Computation(Outcome):
+    known: NotRequired[bool]  # False: the suite knows no computation for this paddle (0.x): not run
+    paddle_version: NotRequired[str]  # the version that chose the API
+    api: NotRequired[str]  # the calls used: "paddle.to_tensor + paddle.matmul", or fluid's for 1.x
     matmul: NotRequired[list[list[float]]]
     expected: NotRequired[list[list[float]]]
 
@@ -99,6 +102,22 @@ class Devel(TypedDict):
     sources: list[SourceTree]
 
 
+class DevelBuild(TypedDict):
+    """One build of ``inimage/devel.py`` (c, cxx, python_extension, custom_op, cuda): its phases in order
+    (compile, run or import), the first that fails ends it."""
+
+    step: str
+    ok: bool  # every phase exited 0 and the last printed ``expected``
+    phase: str | None  # the phase that ran last: the one that failed, when not ok
+    argv: list[str]  # its command
+    rc: int | None
+    output: str  # its stderr and stdout, the last 1500 characters ("" when ok)
+    expected: str
+    got: str | None  # the last line the last phase printed
+    seconds: float
+    timed_out: bool
+
+
 class CudaLibrary(TypedDict):
     ok: bool
     error: NotRequired[str]
@@ -113,6 +132,21 @@ class Cuda(TypedDict):
     runtime_version_from: str | None  # how it was read
     runtime_error: NotRequired[str | None]
     cudnn_version: int | None  # cudnnGetVersion: 8600 for cuDNN 8.6.0
+
+
+class RunCheck(TypedDict):
+    """``probe.py``'s RUN_CHECK child (``inimage/run_check.py``): which install check ran and what it
+    raised; what it printed is the child's own stdout and stderr (:class:`ChildResult`)."""
+
+    api: str | None  # "paddle.utils.run_check", "paddle.fluid.install_check.run_check", or None: none found
+    error: str | None  # what it (or `import paddle`) raised: the traceback's last line
+
+
+class PythonFact(TypedDict):
+    """The image's Python, as the probe runs it (the manifest's ``python``)."""
+
+    version: str  # "3.10.12"
+    executable: str
 
 
 class Training(TypedDict):
@@ -138,6 +172,8 @@ class InstalledPackages(TypedDict):
 
     python: dict[str, str]  # `pip list` of the image's Python (its dist-info metadata)
     debian: dict[str, str] | None  # `dpkg-query -W` (/var/lib/dpkg/status); None: no dpkg
+    debian_arch: NotRequired[dict[str, str] | None]  # each Debian package's architecture (amd64, all)
+    os_release: NotRequired[dict[str, str] | None]  # /etc/os-release: ID, VERSION_ID, VERSION_CODENAME
 
 
 class Probe(TypedDict):
@@ -148,59 +184,14 @@ class Probe(TypedDict):
     launcher_runs: dict[str, RunResult] | StepError
     imports: ChildResult | StepError  # data: Imports
     devel: Devel | None
+    devel_builds: dict[str, DevelBuild | StepError] | None  # by step; None: no builds in the contract
     demo_train: ChildResult | StepError | None  # data: Training
     cuda: ChildResult | StepError | None  # data: Cuda (gpu variants)
     secrets: SecretScan | StepError | None
     packages: InstalledPackages | StepError | None
     oom_kills: int | None
-
-
-# --- gpu_probe.py --------------------------------------------------------------
-
-
-class DeviceNode(TypedDict):
-    path: str
-    kind: str  # char, dir, other, unreadable
-    major: NotRequired[int]
-    minor: NotRequired[int]
-    error: NotRequired[str]
-
-
-class Libcuda(TypedDict):
-    loaded: str | None
-    tried: list[str]
-    init: int | None
-    count: int | None
-    driver_version: int | None
-    names: list[str]
-    uuids: list[str]
-    count_rc: NotRequired[int]
-
-
-class GpuMatmul(Outcome):
-    shape: NotRequired[list[int]]
-    gpu_place: NotRequired[str]
-    cpu_place: NotRequired[str]
-    max_abs_diff: NotRequired[float]
-    numpy_diff: NotRequired[float]
-
-
-class PaddleGpu(TypedDict):
-    compiled_with_cuda: bool | None
-    device_count: int | None
-    count_how: str | None
-    matmul: GpuMatmul | None
-    error: NotRequired[str]
-
-
-class GpuProbe(TypedDict):
-    """``PADDLE_VERIFY_GPU=`` of ``inimage/gpu_probe.py``."""
-
-    device_nodes: list[DeviceNode]
-    libcuda_files: list[str]
-    libcuda: ChildResult | StepError | None  # data: Libcuda
-    nvidia_smi: RunResult | StepError | None
-    paddle: ChildResult | StepError | None  # data: PaddleGpu
+    python: NotRequired[PythonFact]
+    run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck
 
 
 # --- docker image inspect (the host side) ------------------------------------------
@@ -230,3 +221,6 @@ class ImageInspect(TypedDict, total=False):
     Size: int
     Config: ImageConfig | None
     RootFS: ImageRootFS
+
+
+# The GPU probe's shapes are in schema_gpu.py (one module would pass 250 lines).

@@ -2,9 +2,11 @@
 gathering found it, for the record and for the next release to be compared with.
 
 Per variant: the image (ID, repository digests, size, layer count, default command, user,
-exposed ports, environment: ``docker image inspect``), its Python and Debian packages with
-their versions, ``paddle version``'s build lines, paddle's version and commit, and the time
-to start a container and to ``import paddle``. Nothing more is gathered for it: the probe's
+exposed ports, environment, layers' diff_ids: ``docker image inspect``), its Python's version, its
+Python and Debian packages with their versions (and the Debian packages' architectures, the
+distribution of ``/etc/os-release``: what ``report/sbom.py`` needs), ``paddle version``'s build
+lines, paddle's version and commit, and the time to start a container and to ``import paddle``.
+Nothing more is gathered for it: the probe's
 one exec and the image's inspect already hold it. A part that could not be gathered is null
 and its reason is in ``missing``; a secret's value in the environment is ``***``.
 """
@@ -47,6 +49,7 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
         "id": inspect.get("Id"),
         "repo_digests": inspect.get("RepoDigests") or [],
         "size": inspect.get("Size"),
+        "architecture": inspect.get("Architecture"),
         "layers": len((inspect.get("RootFS") or {}).get("Layers") or []) if inspect else None,
         "cmd": config.get("Cmd"),
         "entrypoint": config.get("Entrypoint"),
@@ -54,8 +57,12 @@ def snapshot(facts: ImageFacts) -> dict[str, Any]:
         "workdir": config.get("WorkingDir") or "",
         "exposed_ports": sorted(config.get("ExposedPorts") or {}),
         "env": {k: secrets.HIDDEN if secrets.is_secret(k, v) else v for k, v in env.items()} if inspect else None,
+        "python": part(lambda: facts.python_version),  # the image's Python, X.Y.Z
         "python_packages": packages["python"] if packages else None,
         "debian_packages": packages["debian"] if packages else None,
+        "debian_arch": packages.get("debian_arch") if packages else None,
+        "os_release": packages.get("os_release") if packages else None,
+        "diff_ids": (inspect.get("RootFS") or {}).get("Layers") or [],
         "build": version.build if version else None,
         "paddle": {
             "launcher_version": version.version if version else None,  # what `paddle version` says

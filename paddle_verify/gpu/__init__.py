@@ -10,7 +10,7 @@ from .host import NO_GPU, Gpu, HostGpus, discover
 
 try:
     from .facts import GpuCheck, GpuFacts, gather, smi_uuids
-    from .mapping import MODES, GpuMapping, mapping
+    from .mapping import MODES, GpuMapping, engine_refuses, mapping
 except ModuleNotFoundError as exc:  # a third-party dependency of the engine side, never one of ours
     if (exc.name or "paddle_verify").split(".")[0] == "paddle_verify":
         raise
@@ -24,6 +24,7 @@ __all__ = [
     "GpuMapping",
     "HostGpus",
     "discover",
+    "engine_refuses",
     "gather",
     "mapping",
     "smi_uuids",

@@ -18,10 +18,23 @@ def cuda_version(runtime: int) -> str:
     return f"{runtime // 1000}.{runtime % 1000 // 10}"
 
 
-def runtime_of(cuda: str) -> int:
-    """``"12.6"`` (a manifest's declared CUDA) -> ``12060``, cudaRuntimeGetVersion's number."""
-    major, _, minor = cuda.partition(".")
-    return int(major) * 1000 + int(minor or 0) * 10
+def runtime_number(x_y: str) -> int:
+    """``"12.6"`` (a declared CUDA) -> ``12060``, cudaRuntimeGetVersion's number for it."""
+    major, minor = (int(n) for n in x_y.split(".")[:2])
+    return major * 1000 + minor * 10
+
+
+def cudnn_version(number: int) -> str:
+    """cudnnGetVersion's number -> ``MAJOR.MINOR``: ``8600`` -> ``"8.6"`` (cuDNN 8: M*1000 + m*100 + p),
+    ``90501`` -> ``"9.5"`` (cuDNN 9: M*10000 + m*100 + p)."""
+    if number >= 90000:
+        return f"{number // 10000}.{number % 10000 // 100}"
+    return f"{number // 1000}.{number % 1000 // 100}"
+
+
+def x_y(version: str) -> str:
+    """``"8.6.0"`` -> ``"8.6"``: a version's MAJOR.MINOR, as a manifest declares it."""
+    return ".".join(version.split(".")[:2])
 
 
 def _numbers(version: str) -> tuple[int, ...]:

@@ -17,9 +17,11 @@ import docker.errors
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..facts.devel import devel_builds_config
 from ..facts.missing import VariantFacts
 from ..facts.probe import ENGINE_GONE, keep_alive
-from ..facts.schema import DeviceNode, GpuProbe, Libcuda, PaddleGpu, RunResult
+from ..facts.schema import ChildResult, DevelBuild, RunCheck, RunResult
+from ..facts.schema_gpu import DeviceNode, GpuProbe, Libcuda, PaddleGpu
 from ..manifest import Variant
 from .host import SMI_RE, HostGpus
 from .mapping import GpuMapping
@@ -34,9 +36,19 @@ def probe_config(variant: Variant, gpu_mapping: GpuMapping | None, timeout: floa
         "libcuda_names": ["libcuda.so.1", "libcuda.so", *extra],
         "lib_dirs": list(gpu_mapping.lib_dirs) if gpu_mapping else [],
         "paddle": gpu_mapping is not None,
+        "run_check": gpu_mapping is not None and variant.runtime.runs_run_check and variant.carries.paddle,
+        # devel gpu variants: the contract's CUDA program, compiled and run on the GPU (inimage/devel.py)
+        "cuda_program": cuda_program_config(variant, timeout) if gpu_mapping is not None else None,
         "timeout": timeout,
         "env": dict(variant.runtime.env),
     }
+
+
+def cuda_program_config(variant: Variant, timeout: float) -> dict[str, Any] | None:
+    """The "cuda" devel build, run too; None when the contract's builds lack it. Its phases here are
+    bounded by ``timeout`` itself: the probe's jobs are waited for that long."""
+    config = devel_builds_config(variant, timeout, cuda_run=True)
+    return {**config, "timeout": timeout} if config and "cuda" in config["steps"] else None
 
 
 @dataclass
@@ -64,6 +76,22 @@ class GpuFacts(VariantFacts):
     @property
     def paddle(self) -> PaddleGpu:
         return cast(PaddleGpu, self._child(self.probe["paddle"], "paddle's GPU probe"))
+
+    @property
+    def run_check(self) -> tuple[ChildResult, RunCheck]:
+        """paddle's install check in this container (with the host's GPUs): its run and its answer."""
+        run = cast(ChildResult | None, self._step(self.probe.get("run_check")))
+        if run is None:
+            raise self.missing(f"paddle's run_check was not run in the container ({self.description})")
+        return run, cast(RunCheck, self._child(run, "paddle's run_check on the GPUs"))
+
+    @property
+    def cuda_program(self) -> DevelBuild:
+        """The contract's CUDA program, compiled and run in this container (devel gpu variants)."""
+        ran = cast(DevelBuild | None, self._step(self.probe.get("cuda_program")))
+        if ran is None:
+            raise self.missing(f"the CUDA program was not run in the container ({self.description})")
+        return ran
 
     @property
     def device_nodes(self) -> list[DeviceNode]:

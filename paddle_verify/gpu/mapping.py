@@ -2,7 +2,9 @@
 
 ``seed``: every driver library bind-mounted at its own path and every device node
 passed with ``--device`` (the page's ``-v lib:lib`` and ``--device dev:dev``);
-``gpus``: ``--gpus all``, a device request the NVIDIA runtime hook serves.
+``gpus``: ``--gpus all``, a device request the NVIDIA runtime hook serves;
+``cdi``: ``--device nvidia.com/gpu=all``, a CDI device the engine resolves through the host's CDI
+specs (``nvidia-ctk cdi generate``): Podman's way, through its libpod API (``engine/libpod.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from docker.types import DeviceRequest
 
 from .host import HostGpus
 
-MODES = ("seed", "gpus")
+MODES = ("seed", "gpus", "cdi")
+CDI_ALL_GPUS = "nvidia.com/gpu=all"
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class GpuMapping:
 
 
 def mapping(host: HostGpus, mode: str) -> GpuMapping:
-    """``seed``: ``--device dev:dev`` and ``-v lib:lib`` for each; ``gpus``: ``--gpus all``."""
+    """``seed``: ``--device dev:dev`` and ``-v lib:lib`` for each; ``gpus``: ``--gpus all``;
+    ``cdi``: ``--device nvidia.com/gpu=all``."""
     if mode == "seed":
         devices = [f"{p}:{host.in_container(p)}:rwm" for p in host.devices]
         # Read-only: the install page mounted them read-write; an image has no business writing the driver.
@@ -60,4 +64,27 @@ def mapping(host: HostGpus, mode: str) -> GpuMapping:
             lib_dirs=(),
             description="gpus: --gpus all (a device request served by the NVIDIA container runtime)",
         )
+    if mode == "cdi":
+        return GpuMapping(
+            mode="cdi",
+            create_kwargs={"cdi_devices": (CDI_ALL_GPUS,)},
+            # Where the spec mounts libcuda is the spec's to say: the probe looks for it by name, and
+            # in the places the host's driver libraries are (an NVIDIA spec mounts them at their paths).
+            libcuda_paths=tuple(host.in_container(p) for p in host.libraries if Path(p).name.startswith("libcuda.so")),
+            lib_dirs=tuple(sorted({str(Path(host.in_container(p)).parent) for p in host.libraries})),
+            description=f"cdi: --device {CDI_ALL_GPUS} (the host's CDI specs, through Podman's libpod API)",
+        )
     raise ValueError(f"unknown GPU mapping mode {mode!r} (valid: {', '.join(MODES)})")
+
+
+def engine_refuses(mode: str, engine_kind: str) -> str | None:
+    """Why an engine of ``engine_kind`` (``docker``/``podman``) cannot serve the mapping ``mode``, or
+    None: the GPU-device checks are then not run on that engine, with this reason."""
+    if mode == "gpus" and engine_kind == "podman":
+        return (
+            "--gpu-mode gpus (a DeviceRequest) is ignored by Podman's Docker-compatible API "
+            "(podman #22645): use --gpu-mode cdi"
+        )
+    if mode == "cdi" and engine_kind != "podman":
+        return f"--gpu-mode cdi needs Podman's libpod API; this engine is {engine_kind}"
+    return None

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import inimage
-from .compat import MIN_DRIVER, cuda_version, driver_misfit, runtime_of
+from .compat import MIN_DRIVER, cuda_version, driver_misfit, runtime_number
 from .host import NO_GPU, HostGpus
 
 if TYPE_CHECKING:
-    from ..facts.schema import Libcuda
+    from ..facts.schema_gpu import Libcuda
     from ..manifest import Variant
 
 PREFIX = "paddle-verify host: "
@@ -148,19 +148,19 @@ def _variants(r: Readiness, host: HostGpus, gpu_variants: list[Variant]) -> None
     if not gpu_variants:
         r.say("no gpu variant to judge the driver for (no manifest, or none of its variants is gpu)")
     for v in gpu_variants:
-        if v.cuda is None:
+        if v.carries.cuda is None:
             r.say(f"{v.name}: {UNDECLARED}")
             continue
-        major = int(v.cuda.split(".")[0])
+        major = int(v.carries.cuda.split(".")[0])
         if not host.found:
             why = NO_GPU
         elif host.driver_version is None:
-            why = f"CUDA {v.cuda}: the driver's version is unknown"
+            why = f"CUDA {v.carries.cuda}: the driver's version is unknown"
         else:
-            why = driver_misfit(runtime_of(v.cuda), host.driver_version) or ""
+            why = driver_misfit(runtime_number(v.carries.cuda), host.driver_version) or ""
         if why:
-            r.say(f"{v.name} (CUDA {v.cuda}): NOT READY: {why}")
+            r.say(f"{v.name} (CUDA {v.carries.cuda}): NOT READY: {why}")
             if why != NO_GPU:
                 r.reasons.append(f"{v.name}: {why}")
         else:
-            r.say(f"{v.name} (CUDA {v.cuda}): ready (driver {host.driver_version} >= {MIN_DRIVER[major]})")
+            r.say(f"{v.name} (CUDA {v.carries.cuda}): ready (driver {host.driver_version} >= {MIN_DRIVER[major]})")

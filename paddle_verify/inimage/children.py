@@ -1,5 +1,6 @@
 # The scripts the probe (probe.py) runs in child interpreters, each under its own deadline:
-# IMPORTS (the contract's packages, paddle's build, py_paddle, a computation) and CUDA (gpu
+# IMPORTS (the contract's packages, paddle's build, py_paddle, a computation in the API of
+# the paddle's era: 2.x and later, or 1.x's paddle.fluid) and CUDA (gpu
 # variants: the CUDA libraries and versions). Sent in front of probe.py; see the rule in __init__.py.
 IMPORTS = r"""
 import json, sys, time, traceback
@@ -54,22 +55,52 @@ if cfg["py_paddle_init"]:
     except BaseException:
         out["py_paddle_init"] = {"ok": False,
                                  "error": traceback.format_exc().strip().splitlines()[-1]}
+def compute_2x(paddle, a, b):  # paddle 2.x and later: eager tensors
+    return paddle.matmul(paddle.to_tensor(a), paddle.to_tensor(b)).numpy()
+def compute_1x(paddle, a, b):  # paddle 1.x: fluid's imperative mode (a dygraph guard on the CPU)
+    import numpy
+    import paddle.fluid as fluid
+    with fluid.dygraph.guard(fluid.CPUPlace()):
+        x = fluid.dygraph.to_variable(numpy.array(a, dtype="float32"))
+        y = fluid.dygraph.to_variable(numpy.array(b, dtype="float32"))
+        return fluid.layers.matmul(x, y).numpy()
+def computation_for(version):
+    # The computation in the API of this paddle's major version, or None when none is known
+    # (0.x, no version): the era decides, not what the module happens to hold, so that a 2.x
+    # without to_tensor fails instead of falling back to fluid. A build from the develop
+    # branch says "0.0.0" (no 0.x release did): it is of today's line.
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:
+        return None
+    if major >= 2 or str(version).startswith("0.0.0"):
+        return "paddle.to_tensor + paddle.matmul", compute_2x
+    if major == 1:
+        return "fluid.dygraph.to_variable + fluid.layers.matmul", compute_1x
+    return None
 if cfg["computation"]:
     try:
         import paddle
-        a = paddle.to_tensor([[1.0, 2.0], [3.0, 4.0]])
-        b = paddle.to_tensor([[5.0, 6.0], [7.0, 8.0]])
-        out["computation"] = {"ok": True, "matmul": paddle.matmul(a, b).numpy().tolist(),
-                              "expected": [[19.0, 22.0], [43.0, 50.0]]}
+        version = getattr(paddle, "__version__", None) or (out["paddle"] or {}).get("version")
+        known = computation_for(version)
+        if known is None:
+            out["computation"] = {"ok": False, "known": False, "paddle_version": str(version)}
+        else:
+            out["computation"] = {"ok": False, "known": True, "paddle_version": str(version),
+                                  "api": known[0], "expected": [[19.0, 22.0], [43.0, 50.0]]}
+            result = known[1](paddle, [[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]])
+            out["computation"].update({"ok": True, "matmul": result.tolist()})
     except BaseException:
-        out["computation"] = {"ok": False,
-                              "error": traceback.format_exc().strip().splitlines()[-1]}
+        if out["computation"] is None:
+            out["computation"] = {"ok": False}
+        out["computation"]["error"] = traceback.format_exc().strip().splitlines()[-1]
 sys.stdout.write("\n" + json.dumps(out) + "\n")
 """
 
 
 # gpu variants, without a GPU: which of the CUDA libraries paddle dlopens the image's loader
 # finds, and the versions of the image's CUDA runtime and cuDNN (neither call needs a driver).
+# With no runtime named and "runtime_candidates" given (discovery), the first that loads is the runtime.
 CUDA = r"""
 import ctypes, json, os, re, sys
 cfg = json.loads(sys.argv[1])
@@ -99,6 +130,15 @@ def shipped_version(path):
     return None, None
 
 
+# Discovery (paddle-verify init): no runtime named, the first of the candidates that loads is it.
+if not cfg["runtime"]:
+    for name in cfg.get("runtime_candidates") or ():
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        cfg["runtime"] = out["runtime"] = name
+        break
 if cfg["runtime"]:
     try:
         lib = ctypes.CDLL(cfg["runtime"])

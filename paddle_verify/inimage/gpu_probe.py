@@ -8,8 +8,11 @@
 #   libcuda_files: libcuda* files in the usual driver directories
 #   nvidia_smi:   `nvidia-smi -L`, where the image (or the mapping) has it
 #   paddle:       (gpu variants) compiled with CUDA, its GPU count, a matmul on GPU 0 vs on the CPU
+#   run_check:    (gpu variants) paddle's own install check, on the GPUs (RUN_CHECK of run_check.py)
+#   cuda_program: (devel gpu variants) devel.py's CUDA program, compiled and run on the GPU
 # Python 2.7 and 3.x, standard library only (see the rule in __init__.py).
-# which(), text(), run(), python_child() and Jobs come from common.py, sent in front of this.
+# which(), text(), run(), python_child() and Jobs come from common.py, RUN_CHECK from run_check.py,
+# build_step from devel.py, all sent in front of this.
 import glob
 import json
 import os
@@ -139,6 +142,8 @@ def main():
         "libcuda": None,
         "nvidia_smi": None,
         "paddle": None,
+        "run_check": None,
+        "cuda_program": None,
     }
     jobs = Jobs("gpu probe")
 
@@ -148,6 +153,10 @@ def main():
         jobs.start("nvidia_smi", run, [smi, "-L"], timeout, env)
     if cfg.get("paddle"):
         jobs.start("paddle", python_child, PADDLE, {}, timeout, env)
+    if cfg.get("run_check"):
+        jobs.start("run_check", python_child, RUN_CHECK, {}, timeout, env)
+    if cfg.get("cuda_program"):
+        jobs.start("cuda_program", build_step, "cuda", cfg["cuda_program"], env)
     jobs.collect(facts, timeout)
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")
     sys.stdout.flush()

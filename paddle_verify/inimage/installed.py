@@ -55,8 +55,9 @@ def _metadata(path):
     return fields
 
 
-def debian_packages(status="/var/lib/dpkg/status"):
-    """``dpkg-query -W``: every installed Debian package and its version (None: not a dpkg system)."""
+def debian_packages(status="/var/lib/dpkg/status", arches=None):
+    """``dpkg-query -W``: every installed Debian package and its version (None: not a dpkg system).
+    ``arches``, when given, is filled with each package's architecture (``amd64``, ``all``)."""
     try:
         fh = open(status, "rb")
     except (IOError, OSError):
@@ -72,6 +73,8 @@ def debian_packages(status="/var/lib/dpkg/status"):
                     if stanza.get("architecture") not in (None, "all", "") and name in found:
                         name = "%s:%s" % (name, stanza["architecture"])
                     found[name] = stanza.get("version", "")
+                    if arches is not None:
+                        arches[name] = stanza.get("architecture", "")
                 stanza = {}
             elif not line.startswith((" ", "\t")):
                 key, _sep, value = line.partition(":")
@@ -81,5 +84,31 @@ def debian_packages(status="/var/lib/dpkg/status"):
     return found
 
 
+def os_release(paths=("/etc/os-release", "/usr/lib/os-release")):
+    """The distribution (``/etc/os-release``: ID, VERSION_ID, VERSION_CODENAME, PRETTY_NAME), or None."""
+    for path in paths:
+        try:
+            fh = open(path, "rb")
+        except (IOError, OSError):
+            continue
+        found = {}
+        try:
+            for raw in fh:
+                key, sep, value = raw.decode("utf-8", "replace").strip().partition("=")
+                if sep and key in ("ID", "VERSION_ID", "VERSION_CODENAME", "PRETTY_NAME"):
+                    found[key] = value.strip().strip("\"'")
+        finally:
+            fh.close()
+        return found
+    return None
+
+
 def installed_packages():
-    return {"python": python_packages(), "debian": debian_packages()}
+    arches = {}
+    debian = debian_packages(arches=arches)
+    return {
+        "python": python_packages(),
+        "debian": debian,
+        "debian_arch": arches if debian is not None else None,
+        "os_release": os_release(),
+    }

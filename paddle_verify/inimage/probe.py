@@ -5,7 +5,8 @@
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
 # which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
-# children.py, secret_scan from secrets.py, installed_packages from installed.py: all sent in front of this.
+# children.py, RUN_CHECK from run_check.py, secret_scan from secrets.py, installed_packages from installed.py,
+# start_devel_builds and collect_devel_builds from devel.py: all sent in front of this.
 import json
 import os
 import platform
@@ -63,11 +64,30 @@ def oom_kills():
 
 
 def python_headers():
+    # Where a build of an extension looks: distutils' include dir first (what `setup.py
+    # build_ext` compiles with; Debian's python2.7 puts it in /usr/include/python2.7 while its
+    # sysconfig says /usr/local/include/python2.7), then sysconfig's (Python 3.12+ has no distutils).
     import sysconfig
+    import warnings
 
-    inc = sysconfig.get_paths().get("include") or ""
-    header = os.path.join(inc, "Python.h")
-    return {"include": inc, "python_h": os.path.exists(header)}
+    dirs = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 3.10 and 3.11 warn that distutils is deprecated
+            from distutils import sysconfig as distutils_sysconfig
+        dirs.append(distutils_sysconfig.get_python_inc())
+    except Exception:
+        pass
+    dirs.append(sysconfig.get_paths().get("include") or "")
+    for inc in dirs:
+        if os.path.exists(os.path.join(inc, "Python.h")):
+            return {"include": inc, "python_h": True}
+    return {"include": dirs[0], "python_h": False}
+
+
+def python_facts():
+    """The Python the probe runs in (the image's `python`): its X.Y.Z and where it is."""
+    return {"version": "%d.%d.%d" % tuple(sys.version_info[:3]), "executable": sys.executable}
 
 
 def main():
@@ -84,6 +104,9 @@ def main():
         "demo_train": None,
         "secrets": None,
         "packages": None,
+        "python": python_facts(),
+        "run_check": None,
+        "devel_builds": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
@@ -99,6 +122,8 @@ def main():
         timeout,
         env,
     )
+    if cfg.get("run_check"):  # paddle's own install check, side by side with the imports (it imports paddle too)
+        jobs.start("run_check", python_child, RUN_CHECK, {}, timeout, env)
     if cfg.get("cuda"):
         jobs.start("cuda", python_child, CUDA, cfg["cuda"], timeout, env)
     jobs.start("packages", installed_packages)
@@ -113,6 +138,9 @@ def main():
             "headers": python_headers(),
             "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
         }
+    if cfg.get("devel_builds"):
+        start_devel_builds(jobs, cfg["devel_builds"], env)
+        collect_devel_builds(jobs, facts, cfg["devel_builds"])
     jobs.collect(facts, timeout)
     facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")

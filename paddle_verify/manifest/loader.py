@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..inimage import demo_names
+from . import carries
 from .model import (
-    CUDA_RE,
+    DEVEL_BUILDS,
     FLAVOURS,
     ROLES,
     TAG_RE,
@@ -22,8 +24,11 @@ from .model import (
     RuntimeContract,
     Variant,
 )
+from .reader import Reader as _Reader
 
-_SUITE_KEYS = {"name", "image", "default_tag", "python"}
+# `paddle version`'s first line, the version in a group (the default of version_pattern)
+VERSION_PATTERN = r"^PaddlePaddle (?P<version>\S+?),? compiled with"
+_SUITE_KEYS = {"name", "image", "default_tag", "python", "python_version"}
 _RUNTIME_KEYS = {
     "launcher",
     "launcher_subcommands",
@@ -36,72 +41,20 @@ _RUNTIME_KEYS = {
     "env",
     "cuda_libraries",
     "cuda_runtime",
+    "run_check",
 }
-_DEVEL_KEYS = {"toolchain", "python_headers", "source_dirs", "source_markers"}
+_DEVEL_KEYS = {
+    "toolchain",
+    "python_headers",
+    "source_dirs",
+    "source_markers",
+    "builds",
+    "c_compiler",
+    "cxx_compiler",
+    "cuda_compiler",
+}
 _DEMO_KEYS = {"packages", "commands", "train"}
-_VARIANT_KEYS = {"flavour", "role", "image", "tag", "cuda"}
-
-
-class _Reader:
-    """Typed access to one TOML table, with errors that name the field."""
-
-    def __init__(self, path: Path, prefix: str, table: Any, allowed: set[str]) -> None:
-        self.path = path
-        self.prefix = prefix
-        if not isinstance(table, dict):
-            raise ManifestError(path, prefix, f"must be a table, not {type(table).__name__}")
-        self.table: dict[str, Any] = table
-        for key in table:
-            if key not in allowed:
-                raise ManifestError(path, self._name(key), f"unknown field (known: {', '.join(sorted(allowed))})")
-
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def _fail(self, key: str, problem: str) -> ManifestError:
-        return ManifestError(self.path, self._name(key), problem)
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.table.get(key, default)
-        if value is None:
-            raise self._fail(key, "is required")
-        if not isinstance(value, str) or not value.strip():
-            raise self._fail(key, f"must be a non-empty string, not {value!r}")
-        return value
-
-    def opt_str(self, key: str) -> str | None:
-        if key not in self.table:
-            return None
-        return self.text(key)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, f"must be true or false, not {value!r}")
-        return value
-
-    def strs(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self._fail(key, f"must be a list of non-empty strings, not {value!r}")
-        return tuple(value)
-
-    def str_map(self, key: str) -> dict[str, str]:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise self._fail(key, f"must be a table of strings, not {value!r}")
-        return dict(value)
-
-    def argv_map(self, key: str) -> dict[str, tuple[str, ...]]:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict):
-            raise self._fail(key, f"must be a table of name = [argv...], not {value!r}")
-        out: dict[str, tuple[str, ...]] = {}
-        for name, argv in value.items():
-            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-                raise self._fail(f"{key}.{name}", f"must be a non-empty list of strings, not {argv!r}")
-            out[name] = tuple(argv)
-        return out
+_VARIANT_KEYS = {"flavour", "role", "image", "tag", "python_version", "cuda", "cudnn", "cuda_runtime", "paddle"}
 
 
 def load(path: Path | str, tag: str | None = None) -> Manifest:
@@ -132,14 +85,13 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         raise ManifestError(path, "suite.default_tag", f"{default_tag!r} is not a valid image tag")
     given_tag = tag  # --tag: every variant; else a variant's own tag, else the default
     python = suite.text("python", "python3")
+    python_version = carries.x_y(suite.table, "python_version", suite._fail)
 
     contracts = _Reader(path, "contract", top.table.get("contract", {}), set(ROLES))
     runtime = _runtime(_Reader(path, "contract.runtime", contracts.table.get("runtime", {}), _RUNTIME_KEYS))
     devel = _devel(_Reader(path, "contract.devel", contracts.table.get("devel", {}), _DEVEL_KEYS))
     demo = _demo(_Reader(path, "contract.demo", contracts.table.get("demo", {}), _DEMO_KEYS))
-
     changes = _changes(_Reader(path, "changes", top.table.get("changes", {}), {"python", "debian"}))
-
     variants_table = top.table.get("variants")
     if not isinstance(variants_table, dict) or not variants_table:
         raise ManifestError(path, "variants", "must be a table with at least one [variants.NAME]")
@@ -159,28 +111,25 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
         variant_tag = given_tag if given_tag is not None else vr.text("tag", default_tag)
         if not TAG_RE.match(variant_tag):
             raise ManifestError(path, f"variants.{name}.tag", f"{variant_tag!r} is not a valid image tag")
-        cuda = vr.opt_str("cuda")
-        if cuda is not None and not CUDA_RE.match(cuda):
-            raise ManifestError(path, f"variants.{name}.cuda", f'must be MAJOR.MINOR (such as "12.6"), not {cuda!r}')
-        variant = Variant(
+        own_runtime = vr.opt_str("cuda_runtime")  # a gpu variant's own CUDA runtime library (of its CUDA major)
+        variants[name] = Variant(
             name=name,
             flavour=flavour,
             role=role,
             image_template=vr.text("image", image_template),
             tag=variant_tag,
             python=python,
-            runtime=runtime,
+            runtime=replace(runtime, cuda_runtime=own_runtime) if own_runtime else runtime,
+            carries=carries.read(vr.table, flavour, role, python_version, vr._fail),
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
             changes=changes,
-            cuda=cuda,
         )
-        variants[name] = variant
     return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)
 
 
 def _runtime(r: _Reader) -> RuntimeContract:
-    pattern = r.text("version_pattern", r"^PaddlePaddle (?P<version>\S+?),? compiled with")
+    pattern = r.text("version_pattern", VERSION_PATTERN)
     try:
         compiled = re.compile(pattern, re.M)
     except re.error as exc:
@@ -199,6 +148,7 @@ def _runtime(r: _Reader) -> RuntimeContract:
         env=r.str_map("env"),
         cuda_libraries=r.strs("cuda_libraries"),
         cuda_runtime=r.opt_str("cuda_runtime"),
+        run_check=r.opt_flag("run_check"),
     )
 
 
@@ -213,12 +163,34 @@ def _changes(r: _Reader) -> DeclaredChanges:
 
 
 def _devel(r: _Reader) -> DevelContract:
+    builds = _devel_builds(r)
     return DevelContract(
         toolchain=r.argv_map("toolchain"),
         python_headers=r.flag("python_headers", True),
         source_dirs=r.strs("source_dirs"),
         source_markers=r.strs("source_markers"),
+        builds=builds,
+        c_compiler=r.text("c_compiler", "gcc"),
+        cxx_compiler=r.text("cxx_compiler", "g++"),
+        cuda_compiler=r.opt_str("cuda_compiler"),
     )
+
+
+def _devel_builds(r: _Reader) -> tuple[str, ...]:
+    """``builds``: known steps, each once; "cuda" and ``cuda_compiler`` come together."""
+    builds = r.strs("builds")
+    unknown = [b for b in builds if b not in DEVEL_BUILDS]
+    if unknown:
+        raise r._fail("builds", f"unknown build(s) {unknown} (known: {', '.join(DEVEL_BUILDS)})")
+    twice = sorted({b for b in builds if builds.count(b) > 1})
+    if twice:
+        raise r._fail("builds", f"lists {twice} more than once")
+    compiler = r.opt_str("cuda_compiler")
+    if "cuda" in builds and compiler is None:
+        raise r._fail("builds", 'has "cuda": set cuda_compiler too (e.g. "nvcc")')
+    if compiler is not None and "cuda" not in builds:
+        raise r._fail("cuda_compiler", 'is set, but builds lacks "cuda": nothing would compile with it')
+    return builds
 
 
 def _demo(r: _Reader) -> DemoContract:

@@ -6,7 +6,8 @@ A manifest is a TOML file (read with :mod:`tomllib`) with three parts:
 * ``[contract.runtime]``, ``[contract.devel]``, ``[contract.demo]``: what an image
   of each role promises. Roles nest: a demo image keeps the devel and runtime
   contracts too, a devel image the runtime one;
-* ``[variants.NAME]``: each variant's flavour (cpu/gpu) and role;
+* ``[variants.NAME]``: each variant's flavour (cpu/gpu) and role, and what it declares it
+  carries (:class:`Carries`: its Python, a gpu variant's CUDA and cuDNN);
 * ``[changes]`` (optional): the package changes since the baseline that are meant.
 
 This module holds the model (variants and their contracts); :mod:`.loader` reads
@@ -23,9 +24,12 @@ from pathlib import Path
 
 FLAVOURS = ("cpu", "gpu")
 ROLES = ("runtime", "devel", "demo")
+# [contract.devel] builds: what a devel image must build and run (inimage/devel.py)
+DEVEL_BUILDS = ("c", "cxx", "python_extension", "custom_op", "cuda")
 # Docker's own rule for a tag.
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-CUDA_RE = re.compile(r"^\d+\.\d+$")  # a variant's declared CUDA: MAJOR.MINOR
+# A declared Python, CUDA or cuDNN version: MAJOR.MINOR ("3.10", "12.6", "9.13").
+X_Y_RE = re.compile(r"^\d+\.\d+$")
 
 
 class ManifestError(ValueError):
@@ -56,6 +60,14 @@ class RuntimeContract:
     # and the CUDA runtime library whose version the image carries (cudaRuntimeGetVersion)
     cuda_libraries: tuple[str, ...] = ()
     cuda_runtime: str | None = None
+    # paddle's own install check (paddle.utils.run_check / fluid.install_check.run_check), judged by what
+    # it prints: None (the default) runs it where the image's paddle has one; True requires it; False skips it
+    run_check: bool | None = None
+
+    @property
+    def runs_run_check(self) -> bool:
+        """Whether the probe runs paddle's install check (on unless the manifest says ``run_check = false``)."""
+        return self.run_check is not False
 
     def shell_line(self, *args: str) -> str:
         """``K=v ... paddle ARGS`` as typed in a shell, every word quoted: the contract's env set."""
@@ -71,6 +83,11 @@ class DevelContract:
     python_headers: bool
     source_dirs: tuple[str, ...]
     source_markers: tuple[str, ...]
+    # what the image must build and run (inimage/devel.py), each one of DEVEL_BUILDS
+    builds: tuple[str, ...] = ()
+    c_compiler: str = "gcc"
+    cxx_compiler: str = "g++"
+    cuda_compiler: str | None = None  # the "cuda" build's compiler (gpu: "nvcc")
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,18 @@ class DeclaredChanges:
 
 
 @dataclass(frozen=True)
+class Carries:
+    """What a variant declares it carries, each checked against the image: the ``X.Y`` of its Python
+    (``python_version``), a gpu variant's CUDA and cuDNN (``cuda``, ``cudnn``: as its tag names them,
+    ``12.6`` and ``9.5``), and whether it has paddle at all. None: not declared, not checked."""
+
+    python_version: str | None = None
+    cuda: str | None = None
+    cudnn: str | None = None
+    paddle: bool = True  # False: a build image (the dev images): toolchains, no paddle installed
+
+
+@dataclass(frozen=True)
 class Variant:
     """One image variant: where its image is and the contract it must keep."""
 
@@ -106,7 +135,7 @@ class Variant:
     demo: DemoContract | None
     engine: str | None = None  # the engine it is checked on, in a run of several (--engine)
     changes: DeclaredChanges = field(default_factory=DeclaredChanges)
-    cuda: str | None = None  # gpu variants: the CUDA version ("12.6") the image is built for, if declared
+    carries: Carries = field(default_factory=Carries)
 
     @property
     def id(self) -> str:

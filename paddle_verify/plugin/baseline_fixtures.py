@@ -3,12 +3,13 @@ variant's diff since then (``since_baseline``), and the diff in the reports.
 
 A check marked ``baseline`` runs only with ``--baseline`` and only for a variant the baseline
 holds (by its id, ``cpu@b``, or its name): it is deselected otherwise, not skipped. The diff
-of every gathered variant goes to ``summary.json`` (``notes.baseline``), the terminal and
+of every gathered variant (its SBOM's components too: ``report/sbom.py``) goes to ``summary.json`` (``notes.baseline``), the terminal and
 ``report.html`` whether or not a check fails.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from ..facts import ImageFacts, baseline, snapshot
 from ..manifest import Variant
+from ..report import sbom
 from .engines import variant_of
 from .lifecycle import RECORDER_KEY
 
@@ -78,11 +80,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if base is None or recorder is None or "facts.json" not in recorder.files:
         return
     diffs = {}
+    path = Path(config.invocation_params.dir, config.getoption("--baseline"))
     for vid, now in recorder.files["facts.json"]["variants"].items():
         before = base.get(vid) or base.get(vid.split("@")[0])
         if before is not None:
             diff = baseline.diff(vid, before, now)
-            diffs[vid] = {"line": diff.line(), **diff.as_dict()}
+            # The SBOM's components: the baseline run's SBOM file beside its facts.json, else its facts'.
+            old = sbom.stored(path, vid) or json.loads(sbom.render(vid, before))
+            components = sbom.diff(old, json.loads(sbom.render(vid, now)))
+            diffs[vid] = {"line": f"{diff.line()}; {sbom.line(components)}", **diff.as_dict(), "sbom": components}
     recorder.note(
         "baseline",
         {

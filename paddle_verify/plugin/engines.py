@@ -21,7 +21,7 @@ import pytest
 
 from ..engine import DaemonUnreachable, Engine, connect
 from ..engine.client import UNREACHABLE
-from ..engine.fingerprint import UNKNOWN, describe, fingerprint
+from ..engine.fingerprint import DOCKER, UNKNOWN, describe, fingerprint
 from ..facts import FactMissing
 from ..manifest import Variant
 from .host_gpus import host_gpus_of
@@ -77,6 +77,11 @@ class Fleet:
             return EngineState(engine, lost=f"engine {engine.name} at {engine.url}: {exc}")
         finally:
             client.close()
+
+    def kind(self, variant: Variant) -> str:
+        """The kind of engine ``variant`` is checked on (``docker``, ``podman``; its fingerprint's)."""
+        state = self.states().get(engine_of(self.config, variant).name)
+        return str(state.fingerprint.get("engine", DOCKER)) if state else DOCKER
 
     def lost(self, name: str) -> str | None:
         state = self.states().get(name)

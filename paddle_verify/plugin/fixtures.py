@@ -21,8 +21,10 @@ from ..exits import ExitCode
 from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind, snapshot
 from ..facts import probe as image_probe
 from ..manifest import Variant
+from ..report import sbom
 from .engines import Fleet, lost_cause, variant_of
 from .lifecycle import RECORDER_KEY
+from .reuse import reused_variants
 from .selection import engine_of, on_engines, selected
 
 T = TypeVar("T")
@@ -113,8 +115,9 @@ def image_facts(
     )
     kind = Kind("image", lambda v: image_probe.gather(fleet.pick(sessions, v), v, settings))
     if not hasattr(pytestconfig, "workerinput"):  # an xdist worker gathers only the variants it is given
+        reused = reused_variants(pytestconfig)  # reported from a stored run (--reuse-verdicts): no container
         for variant in on_engines(pytestconfig, selected_variants):
-            if engine_of(pytestconfig, variant).name in gatherers:
+            if engine_of(pytestconfig, variant).name in gatherers and variant.id not in reused:
                 fleet.pick(gatherers, variant).start(kind, [variant])
     yield kind
     finished = [f for g in gatherers.values() for f in g.finished(kind).values()]
@@ -124,6 +127,7 @@ def image_facts(
         if f.pulled:
             record_testsuite_property(f"image.{f.variant.id}.repo_digest", f.repo_digest or "none")
     recorder.files["facts.json"] = snapshot.snapshots(finished)  # the controller's (not an xdist worker's)
+    recorder.files |= sbom.files(recorder.files["facts.json"]["variants"])  # sbom/<variant>.cdx.json
 
 
 def _variant_note(f: ImageFacts, default_engine: str) -> dict[str, Any]:

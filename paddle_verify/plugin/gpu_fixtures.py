@@ -19,7 +19,7 @@ from ..facts import FactMissing, Gatherer, ImageFacts, Kind
 from ..gpu import readiness
 from ..manifest import Variant
 from .host_gpus import HOST_GPUS_KEY as HOST_GPUS_KEY
-from .host_gpus import host_gpus_of
+from .host_gpus import host_gpus_of as host_gpus_of
 from .lifecycle import RECORDER_KEY
 from .selection import engine_of, on_engines, selected
 
@@ -36,8 +36,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines += readiness.assess(host, selected(config), timeout=config.getoption("--exec-timeout")).lines
     if not host.found and config.getoption("--allow-no-gpu"):
         lines.append(
-            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU; "
-            "their GPU-device checks are not run"
+            "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU (paddle's "
+            "run_check there must say it works on 1 CPU); their GPU-device checks are not run"
         )
     return lines
 
@@ -99,7 +99,10 @@ def gpu_facts(
         return gpu.gather(session, variant, None, timeout=timeout, container_id=base.container_id)
 
     kind = Kind("gpu", one)
+    mode = gpu_mapping.mode
     for variant in on_engines(pytestconfig, selected(pytestconfig)):
+        if gpu.engine_refuses(mode, fleet.kind(variant)) and variant.flavour == "gpu":
+            continue  # its GPU checks are not run on that engine (gpu_check says why)
         if (variant.flavour == "cpu" or host_gpus.found) and engine_of(pytestconfig, variant).name in gatherers:
             fleet.pick(gatherers, variant).start(kind, [variant])
     return lambda variant: fleet.pick(gatherers, variant).get(kind, variant)
@@ -125,6 +128,9 @@ def gpu_check(
             checks = sorted({i.name.split("[")[0] for i in request.session.items if i.get_closest_marker("gpu_device")})
             pytest.skip(f"{message} (--allow-no-gpu): {', '.join(checks)}")
         return gpu.GpuCheck(variant, host_gpus, mode, lambda: _raise(message), no_gpu=message)
+    refused = gpu.engine_refuses(mode, request.getfixturevalue("fleet").kind(variant))
+    if refused:  # the engine cannot do what the mapping asks: nothing to judge the image by
+        pytest.skip(f"{variant.id}: not run on this engine: {refused}")
     get: Callable[[Variant], gpu.GpuFacts] = request.getfixturevalue("gpu_facts")
     return gpu.GpuCheck(variant, host_gpus, mode, lambda: get(variant))
 

@@ -27,7 +27,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "contract(field): check only variants whose contract sets FIELD (e.g. demo.train)"
     )
     config.addinivalue_line(
-        "markers", "pulled_on_engines: compares the engines of a run with --pull and several --engine (else deselected)"
+        "markers", "on_several_engines: compares the engines of a run with several --engine (else deselected)"
+    )
+    config.addinivalue_line(
+        "markers", "devel_build(step): check only variants whose [contract.devel] builds list STEP (e.g. custom_op)"
     )
     config.addinivalue_line("markers", "ssh: the install page's SSH image (build, run, log in, stop, remove; security)")
     config.addinivalue_line(

@@ -11,9 +11,9 @@ import argparse
 
 import pytest
 
-from . import parsers
+from ..manifest.shipped import DEFAULT, shipped
+from . import options_bench, parsers
 
-DEFAULT_MANIFEST = "paddledev.toml (packaged: the install page's six images)"
 # testinfra's pytest plugin: its `host` fixture would shadow the suite's, its options crowd --help.
 TESTINFRA_PLUGIN = "pytest11.testinfra"
 
@@ -42,13 +42,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption(
         "--manifest",
         default=None,
-        metavar="PATH",
-        help=f"variant manifest (TOML; default: {DEFAULT_MANIFEST})",
+        metavar="NAME|PATH",
+        help=f"variant manifest: a shipped one by name ({', '.join(shipped())}), or a TOML file "
+        f"(default: {DEFAULT}, the install page's six images; see docs/manifests.md)",
     )
     group.addoption(
         "--pull",
         action="store_true",
-        default=False,
         help="every engine pulls every image from its registry (present or not); the repository digest each "
         "engine ran is recorded and compared across engines (default: never pull)",
     )
@@ -80,56 +80,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         metavar="VALUE",
         help="label everything this run creates with org.paddle-verify.run=VALUE (e.g. the CI job id)",
     )
-    group.addoption(
-        "--threshold",
-        type=parsers.percent,
-        default=5.0,
-        metavar="PERCENT",
-        help="benchmarks: the container may be this much slower than bare metal (default: 5)",
-    )
-    group.addoption(
-        "--bench-rounds",
-        type=parsers.count,
-        default=25,
-        metavar="N",
-        help="benchmarks: interleaved CPU rounds per side (default: 25)",
-    )
-    group.addoption(
-        "--bench-cpus",
-        type=parsers.cpus,
-        default=None,
-        metavar="CPUS",
-        help="benchmarks: run the container under this CPU quota, like docker run --cpus (default: none)",
-    )
-    group.addoption(
-        "--rootfs-cache",
-        default=None,
-        metavar="DIR",
-        help="benchmarks: where images are exported for the bare-metal side (default: ~/.cache/paddle-verify/rootfs)",
-    )
-    group.addoption(
-        "--against",
-        action="append",
-        type=parsers.image,
-        default=[],
-        metavar="VARIANT=REF",
-        help="benchmarks: run VARIANT's image against image REF (the last release's), paired, and gate new/old "
-        "by --threshold (repeatable)",
-    )
-    group.addoption(
-        "--calibrate",
-        action="store_true",
-        default=False,
-        help="benchmarks: first measure the method's own bias and noise (each place against itself), choose each "
-        "verdict's pairs and threshold from them, and write reports/calibration.json",
-    )
-    group.addoption(
-        "--calibration",
-        type=parsers.existing_file,
-        default=None,
-        metavar="PATH",
-        help="benchmarks: choose each verdict's pairs and threshold from this calibration.json (of --calibrate)",
-    )
+    options_bench.add(group)  # the benchmarks' options, in the same group (options_bench.py)
     group.addoption(
         "--release",
         action="store_true",
@@ -158,9 +109,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "--gpu-mode",
         type=parsers.gpu_mode,
         default="seed",
-        metavar="{seed,gpus}",
+        metavar="{seed,gpus,cdi}",
         help="how gpu variants get the host's GPUs: seed (the install page's --device and -v for each "
-        "/dev/nvidia* and driver library) or gpus (--gpus all, the NVIDIA runtime) (default: seed)",
+        "/dev/nvidia* and driver library), gpus (--gpus all, the NVIDIA runtime) or cdi (--device "
+        "nvidia.com/gpu=all, the host's CDI specs; Podman) (default: seed)",
     )
     group.addoption(
         "--allow-no-gpu",
@@ -224,6 +176,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         default=10.0,
         metavar="PERCENT",
         help="with --baseline: how much bigger than the baseline's an image may be (default: 10)",
+    )
+    group.addoption(
+        "--reuse-verdicts",
+        type=parsers.store,
+        metavar="DIR",
+        help="report a variant passed from a run stored in DIR when its key (image ID and layers, contract, suite "
+        "code, options, engine, GPU) is unchanged and every check passed then; store this run's (default: off)",
     )
     group.addoption(
         "--report-dir",

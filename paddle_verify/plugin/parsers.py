@@ -112,3 +112,10 @@ def directory(value: str) -> Path:
     if not path.is_absolute() or not path.is_dir():
         raise argparse.ArgumentTypeError(f"{value!r} is not an absolute path of an existing directory")
     return path
+
+
+def store(value: str) -> str:
+    """A folder to keep a store in: absent (it is made) or a directory, not a file."""
+    if not value or (Path(value).exists() and not Path(value).is_dir()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a directory (an existing one, or one to make)")
+    return value

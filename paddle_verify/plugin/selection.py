@@ -1,6 +1,6 @@
 """Which variants this run checks, and which checks apply to each.
 
-The manifest (``--manifest``, default the packaged ``paddledev.toml``), the
+The manifest (``--manifest``: a shipped one by name, default ``paddledev``, or a path), the
 selected variants (``--variant``, ``--image``, ``--tag``) and the engines (``--engine``)
 are read once at configure time; ``pytest_generate_tests`` turns them into the ``variant``
 parameter (with the contract's items: package, subcommand, command, tool, demo_package;
@@ -11,7 +11,6 @@ applies to no selected variant is deselected, not skipped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from ..engine import Engine, default_engine
 from ..manifest import Manifest, ManifestError, Variant, load
+from ..manifest.shipped import DEFAULT, resolve, shipped
 
 MANIFEST_KEY = pytest.StashKey[Manifest]()
 SELECTED_KEY = pytest.StashKey[list[Variant]]()
@@ -29,7 +29,11 @@ ENGINES_KEY = pytest.StashKey[list[Engine]]()
 ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
     "package": lambda v: v.runtime.packages,
     "subcommand": lambda v: v.runtime.launcher_subcommands,
-    "command": lambda v: (v.runtime.launcher, *v.runtime.commands, *(v.demo.commands if v.demo else ())),
+    "command": lambda v: (
+        *((v.runtime.launcher,) if v.carries.paddle else ()),
+        *v.runtime.commands,
+        *(v.demo.commands if v.demo else ()),
+    ),
     "tool": lambda v: v.devel.toolchain if v.devel else (),
     "demo_package": lambda v: v.demo.packages if v.demo else (),
     "cuda_library": lambda v: v.runtime.cuda_libraries if v.flavour == "gpu" else (),
@@ -37,15 +41,16 @@ ITEMS: dict[str, Callable[[Variant], Iterable[str]]] = {
 
 
 def packaged_manifest() -> Path:
-    """The install page's contract, shipped with the plugin."""
-    return Path(str(resources.files("paddle_verify").joinpath("data", "paddledev.toml")))
+    """The install page's contract, shipped with the plugin (the default manifest)."""
+    return shipped()[DEFAULT]
 
 
 def _manifest_path(config: pytest.Config) -> Path:
-    given = config.getoption("--manifest")
-    if given:
-        return Path(config.invocation_params.dir, given)
-    return packaged_manifest()
+    """``--manifest``: a shipped manifest's name (``paddlepaddle``), else a path; none: the default."""
+    try:
+        return resolve(config.getoption("--manifest"), config.invocation_params.dir)
+    except LookupError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
@@ -120,6 +125,9 @@ def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
     for mark in item.iter_markers("flavour"):
         if variant.flavour != mark.args[0]:
             return False
+    builds = variant.devel.builds if variant.devel else ()
+    if any(mark.args[0] not in builds for mark in item.iter_markers("devel_build")):
+        return False
     return all(_attr_path(variant, mark.args[0]) for mark in item.iter_markers("contract"))
 
 
@@ -148,13 +156,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # only runtime variants run) is deselected, not reported as a skip.
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
-    # So is a comparison of engines' pulls in a run without --pull or with one engine.
-    compared = bool(config.getoption("--pull")) and len(engines(config)) > 1
+    # So is a comparison of engines in a run with one engine.
+    compared = len(engines(config)) > 1
     for item in items:
         uses_variant = "variant" in getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
         inapplicable = uses_variant and not isinstance(params.get("variant"), Variant)
-        inapplicable |= not compared and item.get_closest_marker("pulled_on_engines") is not None
+        inapplicable |= not compared and item.get_closest_marker("on_several_engines") is not None
         (drop if inapplicable else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

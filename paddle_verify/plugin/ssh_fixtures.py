@@ -14,6 +14,7 @@ from ..engine import Session
 from ..facts import Gatherer, Kind
 from ..manifest import Variant
 from .engines import Fleet, fleet_of
+from .reuse import reused_variants
 from .selection import engine_of, on_engines
 
 
@@ -53,8 +54,9 @@ def _start_ssh_early(request: pytest.FixtureRequest, selected_variants: list[Var
     if any(item.get_closest_marker("ssh") for item in request.session.items):
         gatherers: dict[str, Gatherer] = request.getfixturevalue("gatherers")
         kind = request.getfixturevalue("ssh_kind")
+        reused = reused_variants(request.config)  # reported from a stored run (--reuse-verdicts)
         for variant in on_engines(request.config, selected_variants):
-            if engine_of(request.config, variant).name in gatherers:
+            if engine_of(request.config, variant).name in gatherers and variant.id not in reused:
                 fleet_of(request.config).pick(gatherers, variant).start(kind, [variant])
 
 

@@ -1,7 +1,8 @@
 """``report.html``: what a release engineer reads: the verdict, the engines (URL, totals,
 fingerprint), the grid of checks by variant (``variant@engine`` with several engines) with the
 totals of each column, the failures (by column, under their engine's fingerprint, each with its
-message), the diff since a baseline (html_baseline), and links to the run's benchmark plots.
+message), the variants reused from a stored run (``--reuse-verdicts``), the diff since a baseline
+(html_baseline), and links to the run's benchmark plots.
 
 Everything from the run (names, messages, URLs, paths) is escaped: a message is text, never markup.
 """
@@ -158,6 +159,24 @@ tr.group th { background: #f4f4f4; padding-top: 0.6em; }
 """
 
 
+def _reused(notes: dict[str, Any]) -> str:
+    """The variants reported from a stored run (``--reuse-verdicts``), and a store that was ignored."""
+    reused: dict[str, dict[str, str]] = notes.get("reused") or {}
+    rows = "".join(
+        f"<tr><th>{esc(v)}</th><td>{esc(r['run'])}</td><td>{esc(r['time'])}</td></tr>" for v, r in reused.items()
+    )
+    ignored = (
+        f'<p class="bad">Verdict store ignored: {esc(notes["reuse_ignored"])}</p>' if notes.get("reuse_ignored") else ""
+    )
+    if not rows:
+        return ignored and f"<h2>Reused verdicts</h2>\n{ignored}\n"
+    return (
+        "<h2>Reused verdicts</h2>\n<p>Passed in a stored run under the same key (image, contract, suite, options, "
+        f'engine); no container started.</p>{ignored}\n<table id="reused"><tr><th>variant</th><th>run</th>'
+        f"<th>time</th></tr>{rows}</table>\n"
+    )
+
+
 def render_html(summary: dict[str, Any]) -> str:
     rows: list[dict[str, Any]] = summary["results"]
     several = several_engines(rows)
@@ -204,5 +223,5 @@ in {float(summary["wall_seconds"]):.1f}s.</p>
 <table id="failures"><thead><tr><th>{label}</th><th>check</th><th>outcome</th><th>fault</th>
 <th>message</th></tr></thead>
 <tbody>{failures or '<tr><td colspan="5">none</td></tr>'}</tbody></table>
-{baseline_html(summary)}{_plots(notes)}</body></html>
+{_reused(notes)}{baseline_html(summary)}{_plots(notes)}</body></html>
 """

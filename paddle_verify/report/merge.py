@@ -1,7 +1,9 @@
 """``paddle-verify merge REPORT_DIR... -o OUT``: the shards of a CI matrix (one engine or more each)
-merged into one report: ``summary.json`` (results, totals, ``notes.engines``), ``junit.xml``
-(through junitparser) and ``report.html`` over every engine and variant, with the shards'
-benchmark plots copied to ``OUT/benchmarks/<n>-<shard dir>/`` and linked.
+or the runs of one job over several manifests (``make check``: variant-disjoint) merged into one
+report: ``summary.json`` (results, totals, ``notes``: engines, variants, gpu, baseline),
+``junit.xml`` (through junitparser), ``report.html`` over every engine and variant and
+``facts.json`` (every shard's variants), with the shards' benchmark plots copied to
+``OUT/benchmarks/<n>-<shard dir>/`` and linked. Its exit status is the worst of the shards'.
 
 A shard run on one engine names its tests ``[cpu]``; merged among several engines they
 become ``[cpu@NAME]``, as one run over all the engines names them, so a merge and a single
@@ -24,7 +26,7 @@ from .html import render_html
 from .recorder import PLOTS
 from .rows import faults, several_engines, totals
 
-SUMMARY, JUNIT, HTML = "summary.json", "junit.xml", "report.html"
+SUMMARY, JUNIT, HTML, FACTS = "summary.json", "junit.xml", "report.html", "facts.json"
 
 
 class MergeError(Exception):
@@ -65,8 +67,9 @@ def merge_summaries(shards: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, 
             nodeid = with_engine(row["nodeid"], row.get("variant"), row.get("engine")) if several else row["nodeid"]
             if seen.setdefault(nodeid, directory) != directory:
                 raise MergeError(
-                    f"{nodeid} is in {seen[nodeid]} and in {directory}: two shards on one engine name "
-                    f"({row.get('engine')}); give each shard's engine its own name (--engine NAME=URL)"
+                    f"{nodeid} is in {seen[nodeid]} and in {directory}: two shards checked variant "
+                    f"{row.get('variant')} on one engine name ({row.get('engine')}); give each shard's engine its "
+                    "own name (--engine NAME=URL), or each manifest's variants their own names"
                 )
     engines: dict[str, Any] = {}
     for directory, summary in shards:
@@ -90,6 +93,7 @@ def merge_summaries(shards: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, 
         "totals": totals(rows),
         "faults": by_fault,
         "notes": {
+            **merge_notes(shards, several),
             "engines": engines,
             "shards": [
                 {
@@ -102,6 +106,60 @@ def merge_summaries(shards: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, 
             ],
         },
         "results": rows,
+    }
+
+
+def by_variant(shards: Sequence[tuple[dict[str, Any], dict[str, Any]]], several: bool) -> dict[str, Any]:
+    """Tables by variant id (``notes.variants``, ``facts.json``'s variants) of every shard in one; among
+    several engines a shard's ids carry its engine (``cpu@b``), as one run over them names them."""
+    out: dict[str, Any] = {}
+    for summary, table in shards:
+        engines = {r.get("engine") for r in summary["results"]}
+        engine = next(iter(engines)) if len(engines) == 1 else None
+        for vid, value in table.items():
+            key = f"{vid}@{engine}" if several and engine and "@" not in vid else vid
+            if key in out:
+                raise MergeError(f"variant {key} is in two shards (give each its own engine name or variant)")
+            out[key] = value
+    return out
+
+
+def merge_notes(shards: Sequence[tuple[Path, dict[str, Any]]], several: bool) -> dict[str, Any]:
+    """The shards' notes that hold per-variant or per-run facts: variants (each one's cost), gpu (the
+    host's), baseline (the diff since it, per variant) and stopped (why a shard stopped)."""
+    notes = [(d, s, s.get("notes", {})) for d, s in shards]
+    out: dict[str, Any] = {"variants": by_variant([(s, n.get("variants") or {}) for _, s, n in notes], several)}
+    gpu = next((n["gpu"] for _, _, n in notes if n.get("gpu")), None)
+    if gpu:
+        out["gpu"] = gpu
+    baselines = [(s, n["baseline"]) for _, s, n in notes if n.get("baseline")]
+    if baselines:
+        diffs = by_variant([(s, b["variants"]) for s, b in baselines], several)
+        out["baseline"] = {**baselines[0][1], "variants": diffs}
+    stopped = [f"{d}: {n['stopped']}" for d, _, n in notes if n.get("stopped")]
+    if stopped:
+        out["stopped"] = "; ".join(stopped)
+    return out
+
+
+def merge_facts(shards: Sequence[tuple[Path, dict[str, Any]]], several: bool) -> dict[str, Any] | None:
+    """One ``facts.json`` of every shard's (None when no shard wrote one)."""
+    found = []
+    for directory, summary in shards:
+        path = directory / FACTS
+        if path.exists():
+            try:
+                found.append((summary, json.loads(path.read_text(encoding="utf-8"))))
+            except json.JSONDecodeError as exc:
+                raise MergeError(f"{path}: not JSON: {exc}") from None
+    if not found:
+        return None
+    versions = {data.get("version") for _, data in found}
+    if len(versions) != 1:
+        raise MergeError(f"the shards' facts.json are of versions {sorted(map(str, versions))}: one version only")
+    return {
+        "version": versions.pop(),
+        "variants": by_variant([(s, d.get("variants") or {}) for s, d in found], several),
     }
 
 
@@ -150,7 +208,9 @@ def merge(directories: Sequence[Path], out: Path) -> dict[str, Any]:
         raise MergeError("no report directory to merge")
     shards = [(d, read_summary(d)) for d in directories]
     summary = merge_summaries(shards)
-    junit = merge_junit(directories, several_engines(summary["results"]))
+    several = several_engines(summary["results"])
+    junit = merge_junit(directories, several)
+    facts = merge_facts(shards, several)
     plots = shard_plots(shards)
     out.mkdir(parents=True, exist_ok=True)
     for src, rel in plots:
@@ -161,6 +221,8 @@ def merge(directories: Sequence[Path], out: Path) -> dict[str, Any]:
     (out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     junit.write(str(out / JUNIT))
     (out / HTML).write_text(render_html(summary), encoding="utf-8")
+    if facts is not None:
+        (out / FACTS).write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return summary
 
 

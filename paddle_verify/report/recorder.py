@@ -61,7 +61,7 @@ class Recorder:
         self.enabled = enabled
         self.rows: list[dict[str, Any]] = []
         self.notes: dict[str, Any] = {}
-        self.files: dict[str, Any] = {}  # more JSON reports, by file name (facts.json)
+        self.files: dict[str, Any] = {}  # more reports by file name: JSON data (facts.json), or text (sbom/)
         self.started = time.time()
 
     def note(self, key: str, value: Any) -> None:
@@ -86,7 +86,9 @@ class Recorder:
                     "check": _check_name(report.nodeid),
                     "nodeid": report.nodeid,
                     "outcome": outcome,
-                    "message": _message(report),
+                    "message": _message(report)
+                    or (f"reused: passed in {props['reused']}" if "reused" in props else ""),
+                    "reused": props.get("reused"),  # --reuse-verdicts: "run ID at TIME"
                     "fault": props.get("fault") if outcome in ("failed", "error") else None,
                     "duration": round(report.duration, 3),
                 }
@@ -112,7 +114,10 @@ class Recorder:
         (self.report_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (self.report_dir / "report.html").write_text(render_html(summary), encoding="utf-8")
         for name, data in self.files.items():
-            (self.report_dir / name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            path = self.report_dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = data if isinstance(data, str) else json.dumps(data, indent=2, sort_keys=True) + "\n"
+            path.write_text(text, encoding="utf-8")
 
     def totals(self) -> dict[str, dict[str, int]]:
         return totals(self.rows)
@@ -130,6 +135,10 @@ class Recorder:
         for variant, counts in self.totals().items():
             cost = self.notes.get("variants", {}).get(variant, {})
             extra = f"  ({cost['execs']} exec, facts in {cost['seconds']:.1f}s)" if cost else ""
+            reused = self.notes.get("reused", {}).get(variant)
+            if reused:  # its facts are gathered only where another variant's check compares with it
+                alone = "" if cost else ", no container"
+                extra += f"  (reused: passed in run {reused['run']} at {reused['time']}{alone})"
             tr.write_line(f"{variant:>12}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + extra)
         faults = self.faults()
         if sum(faults.values()):
@@ -140,6 +149,10 @@ class Recorder:
                     red=True,
                     bold=True,
                 )
+        if self.notes.get("reuse_off"):
+            tr.write_line(f"--reuse-verdicts: {self.notes['reuse_off']}")
+        if self.notes.get("reuse_ignored"):
+            tr.write_line(f"WARNING: --reuse-verdicts: {self.notes['reuse_ignored']}", yellow=True, bold=True)
         since = self.notes.get("baseline")
         if since:
             tr.write_line(f"since the baseline {since['path']}:")
@@ -147,5 +160,7 @@ class Recorder:
                 tr.write_line(f"{variant:>12}: {diff['line']}")
         if self.notes.get("swept"):
             tr.write_line(f"swept {self.notes['swept']} leftover resource(s) of dead sessions")
-        more = "".join(f", {name}" for name in self.files)
+        more = "".join(f", {name}" for name in self.files if "/" not in name)
+        sboms = [name for name in self.files if name.startswith("sbom/")]
+        more += f", sbom/ ({len(sboms)} CycloneDX SBOM)" if sboms else ""
         tr.write_line(f"reports: {self.report_dir}/summary.json, report.html, junit.xml{more}")

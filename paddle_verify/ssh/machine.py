@@ -19,6 +19,8 @@ from ..engine import EngineError, Session, cid, container_state, daemon_error
 
 SEED_NAME = "paddle_ssh_machine"
 SEED_PORT = 8022
+# How an engine says that the port was taken between the look and the start: Docker's words, Podman's.
+PORT_TAKEN = ("already allocated", "address already in use")
 
 
 def port_free(host: str, port: int) -> bool:
@@ -77,7 +79,7 @@ def run_ssh_machine(
             break
         except EngineError as exc:
             # Another machine took 8022 between the look and the start: any free port will do.
-            if port == 0 or "already allocated" not in str(exc):
+            if port == 0 or not any(words in str(exc) for words in PORT_TAKEN):
                 raise
             port = 0
     container.reload()
