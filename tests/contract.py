@@ -104,7 +104,10 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_ssh_login_gets_the_image_env_like_docker_exec": (
         "selftest:test_ssh.py::test_image_env_lost_over_ssh_fails_naming_the_variable",
     ),
-    # checks/test_secrets.py: images with a private key, an ENV secret (and its docker history line)
+    # checks/test_pip_check.py
+    "test_pip_check_finds_no_broken_requirements": ("defect:requirement-missing",),
+    # checks/test_secrets.py: images with a private key, an ENV secret (and its docker history line),
+    # a GitHub token in ENV, in a build step's history line and in a file
     "test_no_private_keys_or_credential_files": (
         "selftest:test_secrets.py::test_secrets_in_an_image_fail_exactly_the_secrets_checks",
     ),

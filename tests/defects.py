@@ -218,6 +218,13 @@ DEFECTS = [
         {"test_demo_trains_and_loss_goes_down[{v}]": "loss is not finite"},
     ),
     Defect(
+        "requirement-missing",
+        "cpu",
+        "runtime",
+        "RUN PIP_BREAK_SYSTEM_PACKAGES=1 pip uninstall -q -y networkx",  # paddle still imports without it
+        {"test_pip_check_finds_no_broken_requirements[{v}]": "paddlepaddle 3.3.1 requires networkx: not installed"},
+    ),
+    Defect(
         "demo-dep-missing",
         "cpu-demo",
         "demo",

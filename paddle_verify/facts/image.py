@@ -22,6 +22,7 @@ from .schema import (
     Imports,
     InstalledPackages,
     PackageFact,
+    PipCheck,
     Probe,
     RunCheck,
     RunResult,
@@ -29,18 +30,9 @@ from .schema import (
     Training,
 )
 from .secrets import parse_env
-from .version import PaddleVersion, parse_kernel, parse_version
+from .version import PaddleVersion, parse_kernel, parse_version, repository
 
 __all__ = ["ImageFacts", "PaddleVersion", "parse_kernel", "parse_version", "repository"]
-
-
-def repository(ref: str) -> str:
-    """``registry:5000/team/paddle:3.3.1-cpu`` (or ``...@sha256:...``) -> ``registry:5000/team/paddle``,
-    as the engine names it in ``RepoDigests`` (Docker Hub's names short: ``docker.io/library/x`` -> ``x``)."""
-    name = ref.partition("@")[0]
-    head, colon, tag = name.rpartition(":")
-    name = head if colon and "/" not in tag else name
-    return name.removeprefix("docker.io/").removeprefix("library/") if name.startswith("docker.io/") else name
 
 
 @dataclass
@@ -143,6 +135,14 @@ class ImageFacts(VariantFacts):
         if scan is None:
             raise self.missing("the image's files were not searched for secrets")
         return scan
+
+    @property
+    def pip_check(self) -> PipCheck:
+        """``python -m pip check`` in the image's Python, or why it was not run."""
+        found = cast(PipCheck | None, self._step(self.probe.get("pip_check")))
+        if found is None:
+            raise self.missing("`pip check` was not run by the probe")
+        return found
 
     @property
     def kernel(self) -> str:

@@ -22,11 +22,13 @@ from ..engine.client import ENGINE_GONE as ENGINE_GONE_TYPES
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
-from .devel import BUILD_DEADLINE_FACTOR, devel_builds_config
+from .candidates import judge_candidates
 from .image import ImageFacts
+from .probe_config import probe_config, probe_deadline
 from .schema import ImageInspect, Probe
 
 MARKER = "PADDLE_VERIFY_FACTS="
+__all__ = ["MARKER", "ImageSettings", "gather", "keep_alive", "probe_config", "probe_image"]
 # What a lost connection to the daemon raises through docker-py (and its SSH transport): the engine's.
 ENGINE_GONE = ENGINE_GONE_TYPES
 KEEP_ALIVE = ["sleep", "infinity"]
@@ -41,68 +43,6 @@ class ImageSettings:
     # and whether to walk the image for secrets (the gate always does; init keeps no secret).
     cuda_runtimes: tuple[str, ...] = ()
     secrets: bool = True
-
-
-# Where credentials are left: root's and the users' homes (the probe adds those of
-# /etc/passwd), /etc and /opt, and the image's workdir; each walked this deep, at most this
-# many files in all, within this many seconds (or --exec-timeout, the smaller).
-SECRET_ROOTS = ("/root", "/home", "/etc", "/opt")
-SECRET_DEPTH = 8
-SECRET_FILES = 20000
-SECRET_SECONDS = 20.0
-
-
-def probe_config(
-    variant: Variant, timeout: float, *, workdir: str = "", cuda_runtimes: tuple[str, ...] = (), secrets: bool = True
-) -> dict[str, Any]:
-    """The probe's input; ``workdir`` is the image's ``WorkingDir`` (walked for secrets);
-    ``cuda_runtimes``: candidates tried when the contract names no CUDA runtime (discovery)."""
-    rt, devel, demo = variant.runtime, variant.devel, variant.demo
-    return {
-        "launcher": rt.launcher,
-        "launcher_subcommands": list(rt.launcher_subcommands),
-        "commands": list(dict.fromkeys([*rt.commands, *(demo.commands if demo else ())])),
-        "packages": list(dict.fromkeys([*rt.packages, *(demo.packages if demo else ())])),
-        "py_paddle_init": rt.py_paddle_init,
-        "computation": rt.computation,
-        "run_check": rt.runs_run_check and variant.carries.paddle,
-        "env": dict(rt.env),
-        "timeout": timeout,
-        "devel": None
-        if devel is None
-        else {
-            "toolchain": [[name, list(argv)] for name, argv in devel.toolchain.items()],
-            "source_dirs": list(devel.source_dirs),
-            "source_markers": list(devel.source_markers),
-        },
-        "devel_builds": devel_builds_config(variant, timeout),
-        "demo_train": inimage.demo(demo.train) if demo and demo.train else None,
-        "cuda": {
-            "libraries": list(rt.cuda_libraries),
-            "runtime": rt.cuda_runtime,
-            "runtime_candidates": list(cuda_runtimes),
-        }
-        if variant.flavour == "gpu" and (rt.cuda_libraries or rt.cuda_runtime or cuda_runtimes)
-        else None,
-        "secrets": None
-        if not secrets
-        else {
-            "roots": [*SECRET_ROOTS, *([workdir] if workdir else [])],
-            "passwd_homes": True,
-            "max_depth": SECRET_DEPTH,
-            "max_files": SECRET_FILES,
-            "seconds": min(timeout, SECRET_SECONDS),
-        },
-    }
-
-
-def probe_deadline(variant: Variant, timeout: float) -> float:
-    """An upper bound for the whole probe: its sequential steps, each bounded (the devel builds run
-    beside the others: two phases at most, each bounded by BUILD_DEADLINE_FACTOR timeouts)."""
-    steps = len(variant.runtime.launcher_subcommands) + 2
-    if variant.devel:
-        steps += len(variant.devel.toolchain) + (2 * BUILD_DEADLINE_FACTOR if variant.devel.builds else 0)
-    return timeout * steps + 10
 
 
 def gather(session: Session, variant: Variant, settings: ImageSettings) -> ImageFacts:
@@ -190,6 +130,7 @@ def probe_image(session: Session, facts: ImageFacts, settings: ImageSettings) ->
     raw = inimage.read_marked(result.stdout, MARKER)
     if raw is not None:
         facts.probe_raw = cast(Probe, raw)
+        judge_candidates(container, facts.probe_raw)  # the secret walk's candidate files, by value
         return
     state = container_state(container)
     deadline = time.monotonic() + 2

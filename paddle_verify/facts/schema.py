@@ -162,7 +162,9 @@ class SecretScan(TypedDict):
     """The bounded walk for credentials left in files (``probe.py``'s ``secret_scan``)."""
 
     roots: list[str]  # what was walked: /root, /home, /etc, /opt, the workdir, the users' homes
-    findings: list[SecretFile]
+    findings: list[SecretFile]  # the probe's own (by the file's kind) and, added on the host, by value
+    candidates: NotRequired[list[str]]  # files that may hold a secret by its value: read on the host
+    unread: NotRequired[list[str]]  # candidates the host could not read through the engine
     files: int  # regular files looked at
     truncated: str | None  # why the walk stopped early (its file limit, its deadline), or None
 
@@ -174,6 +176,14 @@ class InstalledPackages(TypedDict):
     debian: dict[str, str] | None  # `dpkg-query -W` (/var/lib/dpkg/status); None: no dpkg
     debian_arch: NotRequired[dict[str, str] | None]  # each Debian package's architecture (amd64, all)
     os_release: NotRequired[dict[str, str] | None]  # /etc/os-release: ID, VERSION_ID, VERSION_CODENAME
+
+
+class PipCheck(TypedDict):
+    """``python -m pip check`` in the image's Python (``probe.py``'s ``pip_check``)."""
+
+    ran: bool
+    why: NotRequired[str]  # why it did not run: "no pip in the image"
+    result: NotRequired[RunResult]
 
 
 class Probe(TypedDict):
@@ -189,6 +199,7 @@ class Probe(TypedDict):
     cuda: ChildResult | StepError | None  # data: Cuda (gpu variants)
     secrets: SecretScan | StepError | None
     packages: InstalledPackages | StepError | None
+    pip_check: NotRequired[PipCheck | StepError | None]
     oom_kills: int | None
     python: NotRequired[PythonFact]
     run_check: NotRequired[ChildResult | StepError | None]  # data: RunCheck

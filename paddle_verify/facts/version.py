@@ -1,5 +1,5 @@
 """What the launcher and the kernel say of themselves, parsed: ``paddle version``'s version and
-build lines (by the contract's pattern), the kernel's release."""
+build lines (by the contract's pattern), the kernel's release, an image reference's repository."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ def parse_kernel(release: str) -> tuple[int, int]:
     """``6.18.44-fc-v657`` -> ``(6, 18)``; ``(0, 0)`` when unreadable."""
     m = re.match(r"^(\d+)\.(\d+)", release or "")
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def repository(ref: str) -> str:
+    """``registry:5000/team/paddle:3.3.1-cpu`` (or ``...@sha256:...``) -> ``registry:5000/team/paddle``,
+    as the engine names it in ``RepoDigests`` (Docker Hub's names short: ``docker.io/library/x`` -> ``x``)."""
+    name = ref.partition("@")[0]
+    head, colon, tag = name.rpartition(":")
+    name = head if colon and "/" not in tag else name
+    return name.removeprefix("docker.io/").removeprefix("library/") if name.startswith("docker.io/") else name

@@ -5,7 +5,7 @@ The rule, stated once: the files of this folder (all but this loader) run in the
 f-strings, no annotations, no ``subprocess`` timeouts, standard library only; a
 script is sent as text with ``python -c`` and answers with one JSON line after a
 marker. ``common.py`` (which, text, run, python_child, Jobs) is sent in front of the
-probes, and ``probe.py``'s parts (children, run_check, secrets, installed, devel) in front of it. The host side reads that JSON through the schemas in :mod:`paddle_verify.facts.schema`.
+probes, and ``probe.py``'s parts (children, run_check, secrets, installed, devel, pipcheck) in front of it. The host side reads that JSON through the schemas in :mod:`paddle_verify.facts.schema`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ from typing import Any
 
 # Each probe is sent as its parts, in this order (helpers first, the script's main last).
 PROBES = {
-    "probe.py": ("common.py", "children.py", "run_check.py", "secrets.py", "installed.py", "devel.py", "probe.py"),
+    "probe.py": (
+        "common.py",
+        "children.py",
+        "run_check.py",
+        "secrets.py",
+        "installed.py",
+        "devel.py",
+        "pipcheck.py",
+        "probe.py",
+    ),
     "gpu_probe.py": ("common.py", "run_check.py", "devel.py", "gpu_probe.py"),
 }
 AGENTS = ("agent.py", "netagent.py")  # standalone

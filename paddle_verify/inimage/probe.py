@@ -6,7 +6,8 @@
 # subprocess timeouts, and nothing outside the standard library.
 # which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
 # children.py, RUN_CHECK from run_check.py, secret_scan from secrets.py, installed_packages from installed.py,
-# start_devel_builds and collect_devel_builds from devel.py: all sent in front of this.
+# start_devel_builds and collect_devel_builds from devel.py, pip_check from pipcheck.py: all sent in front
+# of this.
 import json
 import os
 import platform
@@ -107,6 +108,7 @@ def main():
         "python": python_facts(),
         "run_check": None,
         "devel_builds": None,
+        "pip_check": None,
     }
     for name in [cfg["launcher"]] + cfg["commands"]:
         facts["commands"][name] = command_facts(name)
@@ -129,6 +131,8 @@ def main():
     jobs.start("packages", installed_packages)
     if cfg.get("secrets"):
         jobs.start("secrets", secret_scan, cfg["secrets"])
+    if cfg.get("pip_check"):
+        jobs.start("pip_check", pip_check, cfg["pip_check"], env)
     if cfg.get("demo_train"):
         jobs.start("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
     if cfg.get("devel"):

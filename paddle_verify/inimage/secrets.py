@@ -14,6 +14,17 @@ READ_LIMIT = 65536  # a private key is a few KiB; bigger files are not read
 # Installed packages are their projects' files, not the image's: the test keys of Python's own
 # test suite or of a package (.../test/certdata/keycert.pem) are no one's credentials.
 PACKAGE_TREE = re.compile(r"^(site-packages|dist-packages|node_modules|python[0-9.]+)$")
+# A text file that may hold a secret by its value: a known token's prefix, a password in a URL or
+# a secret's name set to something. Only its path leaves the image in the probe's answer; the host
+# reads it through the engine and judges it (paddle_verify/facts/values.py).
+CANDIDATE = re.compile(
+    b"gh[pousr]_[A-Za-z0-9_]{30}|github_pat_|glpat-|xox[abposr]-|(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"
+    b"|hf_[A-Za-z0-9]{30}|eyJ[A-Za-z0-9_-]{10,}\\.|sk-[A-Za-z0-9]{20}|npm_[A-Za-z0-9]{30}|pypi-Ag"
+    b"|://[^/\\s:@]+:[^/\\s:@]+@"
+    b"|(password|passwd|secret|token|api_?key|access_?key)[A-Za-z0-9_.-]*[\"']?[ \\t]*[:=][ \\t]*[\"']?[^\\s\"'$]",
+    re.I,  # a filter, not the judge: a few more candidates are harmless (Python 2.7: no (?i:...))
+)
+MAX_CANDIDATES = 50
 
 
 def _home_dirs():
@@ -53,16 +64,25 @@ def _docker_auths(data):
     return found
 
 
-def secret_in(path, size):
+def read_small(path, size):
+    """The bytes of a file of at most READ_LIMIT bytes, else None."""
+    if 0 < size <= READ_LIMIT:
+        try:
+            return _read_head(path)
+        except (IOError, OSError):
+            return None
+    return None
+
+
+def is_candidate(data):
+    """Whether a file's bytes may hold a secret by its value (a text file matching CANDIDATE)."""
+    return data is not None and b"\0" not in data and CANDIDATE.search(data) is not None
+
+
+def secret_in(path, size, data=None):
     """What credential the file at ``path`` holds (a short description), or None."""
     name = os.path.basename(path)
     parent = os.path.basename(os.path.dirname(path))
-    data = None
-    if 0 < size <= READ_LIMIT:
-        try:
-            data = _read_head(path)
-        except (IOError, OSError):
-            data = None
     if size == 0:
         return None
     if data is not None and PEM_PRIVATE_KEY.search(data):
@@ -88,7 +108,7 @@ def secret_scan(cfg):
     """Walk ``cfg["roots"]`` and the users' homes (``passwd_homes``), each to ``max_depth``, at most ``max_files``
     files, until ``seconds`` have passed; a walk cut short says why (``truncated``)."""
     deadline = time.time() + cfg["seconds"]
-    out = {"roots": [], "findings": [], "files": 0, "truncated": None}
+    out = {"roots": [], "findings": [], "candidates": [], "files": 0, "truncated": None}
     roots = []
     for root in list(cfg["roots"]) + (_home_dirs() if cfg["passwd_homes"] else []):
         root = os.path.normpath(root)
@@ -119,7 +139,10 @@ def secret_scan(cfg):
                 if not stat.S_ISREG(st.st_mode):
                     continue  # links, sockets and FIFOs are not read (a FIFO would block)
                 out["files"] += 1
-                what = secret_in(path, st.st_size)
+                data = read_small(path, st.st_size)
+                what = secret_in(path, st.st_size, data)
                 if what:
                     out["findings"].append({"path": path, "what": what})
+                elif len(out["candidates"]) < MAX_CANDIDATES and is_candidate(data):
+                    out["candidates"].append(path)
     return out

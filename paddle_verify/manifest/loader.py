@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..inimage import demo_names
+from . import accepted as accepted_findings
 from . import carries
 from .model import (
     DEVEL_BUILDS,
@@ -73,7 +74,7 @@ def load(path: Path | str, tag: str | None = None) -> Manifest:
 
 def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> Manifest:
     path = Path(path)
-    top = _Reader(path, "", dict(raw), {"suite", "contract", "variants", "changes"})
+    top = _Reader(path, "", dict(raw), {"suite", "contract", "variants", "changes", "secrets", "pip_check"})
     suite = _Reader(path, "suite", top.table.get("suite", {}), _SUITE_KEYS)
     image_template = suite.text("image")
     try:
@@ -92,6 +93,8 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
     devel = _devel(_Reader(path, "contract.devel", contracts.table.get("devel", {}), _DEVEL_KEYS))
     demo = _demo(_Reader(path, "contract.demo", contracts.table.get("demo", {}), _DEMO_KEYS))
     changes = _changes(_Reader(path, "changes", top.table.get("changes", {}), {"python", "debian"}))
+    accepted = accepted_findings.read(path, top.table)
+
     variants_table = top.table.get("variants")
     if not isinstance(variants_table, dict) or not variants_table:
         raise ManifestError(path, "variants", "must be a table with at least one [variants.NAME]")
@@ -124,6 +127,7 @@ def parse(raw: Mapping[str, Any], path: Path | str, tag: str | None = None) -> M
             devel=devel if ROLES.index(role) >= 1 else None,
             demo=demo if role == "demo" else None,
             changes=changes,
+            accepted=accepted,
         )
     return Manifest(path=path, name=suite.text("name", path.stem), default_tag=default_tag, variants=variants)
 

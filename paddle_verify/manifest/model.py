@@ -109,6 +109,14 @@ class DeclaredChanges:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """``[secrets] allow`` and ``[pip_check] allow`` (read by :mod:`.accepted`): where -> the reason."""
+
+    secrets: Mapping[str, str] = field(default_factory=dict)  # a variable name or a path
+    pip_check: Mapping[str, str] = field(default_factory=dict)  # a package name (lower case, dashes)
+
+
+@dataclass(frozen=True)
 class Carries:
     """What a variant declares it carries, each checked against the image: the ``X.Y`` of its Python
     (``python_version``), a gpu variant's CUDA and cuDNN (``cuda``, ``cudnn``: as its tag names them,
@@ -136,6 +144,7 @@ class Variant:
     engine: str | None = None  # the engine it is checked on, in a run of several (--engine)
     changes: DeclaredChanges = field(default_factory=DeclaredChanges)
     carries: Carries = field(default_factory=Carries)
+    accepted: Accepted = field(default_factory=lambda: Accepted())
 
     @property
     def id(self) -> str:

@@ -43,6 +43,12 @@ def _message(report: pytest.TestReport) -> str:
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
 
 
+def accepted_of(report: pytest.TestReport) -> list[str]:
+    """The findings the manifest accepts (``[secrets] allow``, ``[pip_check] allow``), with the reasons:
+    the check's ``accepted`` properties (JUnit ``<property name="accepted">``)."""
+    return [str(v) for k, v in report.user_properties if k == "accepted"]
+
+
 def plots_of_run(report_dir: Path, started: float) -> list[str]:
     """The benchmark plots written since ``started`` (the run's own: an earlier run's, left in the
     same directory, are not), relative to the report directory, as report.html links them."""
@@ -91,6 +97,7 @@ class Recorder:
                     "reused": props.get("reused"),  # --reuse-verdicts: "run ID at TIME"
                     "fault": props.get("fault") if outcome in ("failed", "error") else None,
                     "duration": round(report.duration, 3),
+                    **({"accepted": accepted} if (accepted := accepted_of(report)) else {}),
                 }
             )
 
@@ -149,6 +156,9 @@ class Recorder:
                     red=True,
                     bold=True,
                 )
+        for row in self.rows:
+            for text in row.get("accepted", ()):
+                tr.write_line(f"accepted ({row['variant']}, the manifest's allow-list): {text}")
         if self.notes.get("reuse_off"):
             tr.write_line(f"--reuse-verdicts: {self.notes['reuse_off']}")
         if self.notes.get("reuse_ignored"):
