@@ -20,8 +20,8 @@ WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check check-podman podman test venv engine tools wheelhouse wheelhouse-gpu wheelhouse-py27 images cpu-images gpu-images \
-	gpu-images-cuda-base py27-images base base-py27 lint clean-images
+.PHONY: all check check-podman podman test unit test-engine test-images venv engine tools wheelhouse wheelhouse-gpu \
+	wheelhouse-py27 images cpu-images gpu-images gpu-images-cuda-base py27-images base base-py27 lint clean-images
 
 all: check
 
@@ -172,8 +172,21 @@ check-podman: venv cpu-images podman
 		--engine docker=unix:///var/run/docker.sock --engine podman=$(PODMAN_URL) \
 		--report-dir reports/podman $(PYTEST_ARGS)
 
-test: venv tools images
-	$(BIN)/pytest tests/ --report-dir reports/selftest $(PYTEST_ARGS)
+# The self-tests in tiers (markers applied by tests/conftest.py from the fixtures each test uses):
+#   unit          no engine, no images (seconds; `DOCKER_HOST=unix:///nonexistent make unit` passes)
+#   test-engine   the engine, root and disruptive tests that need no image (no image is built)
+#   test-images   the tests that need images: the reference images, built test images, runs of checks/
+# `make test` runs the three, so every self-test; each tier has its own reports/selftest/TIER.
+unit: venv
+	$(BIN)/pytest tests/ -m unit --report-dir reports/selftest/unit $(PYTEST_ARGS)
+
+test-engine: venv engine tools
+	$(BIN)/pytest tests/ -m "not unit and not images" --report-dir reports/selftest/engine $(PYTEST_ARGS)
+
+test-images: venv tools images
+	$(BIN)/pytest tests/ -m images --report-dir reports/selftest/images $(PYTEST_ARGS)
+
+test: unit test-engine test-images
 
 lint: venv
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ from paddle_verify.bench.gpu import gpu_settings, measure_gpu
 from paddle_verify.bench.log import BenchLog, Comparison
 from paddle_verify.bench.netclient import PathSamples
 from paddle_verify.bench.network import NetSettings, measure_network
-from paddle_verify.engine import EngineError, Session
+from paddle_verify.engine import ENGINE_GONE, EngineError, Session, translated
 from paddle_verify.facts import FactMissing, Gatherer, Kind
 from paddle_verify.gpu import GpuMapping, HostGpus
 from paddle_verify.manifest import Variant
@@ -50,8 +50,12 @@ def measured(gatherer: Gatherer, name: str, measure: Callable[[Variant], T]) -> 
     def gather(variant: Variant) -> T:
         try:
             return measure(variant)
+        except ENGINE_GONE as exc:  # docker-py's errors of a lost daemon: the engine's one failure
+            lost = translated(exc, gatherer.session.url, variant=variant.name)
+            raise FactMissing(str(lost), fault="host") from None
         except EngineError as exc:
-            raise FactMissing(str(exc) if str(exc).startswith(variant.name) else f"{variant.name}: {exc}") from None
+            text = str(exc) if str(exc).startswith(variant.name) else f"{variant.name}: {exc}"
+            raise FactMissing(text, fault=exc.fault) from None
 
     kind = Kind(name, gather)
     return lambda variant: gatherer.get(kind, variant)

@@ -3,6 +3,11 @@
 A test whose prerequisite is missing here (the engine, the images, root, gcc) skips
 with the reason, except in CI (``CI=true``, exported by ``.ci/run``), where it fails:
 CI must not go green on tests it never ran (:func:`prerequisite`).
+
+Tiers (markers, :data:`TIERS`), applied by :func:`pytest_collection_modifyitems` from the
+fixtures a test uses (:data:`TIER_FIXTURES`, through their dependencies) and the helpers it
+calls (:data:`TIER_CALLS`), plus the explicit ``disruptive`` mark of tests that stop engines
+or send signals; a test with none of them is ``unit`` (no engine, no images: ``make unit``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,51 @@ REFERENCE_GPU = ROOT / "variants" / "reference-gpu.toml"
 REFERENCE_PY27 = ROOT / "variants" / "reference-py27.toml"
 TEST_SESSION = f"selftest-{uuid.uuid4().hex[:8]}"
 IN_CI = os.environ.get("CI") == "true"
+
+
+TIERS = {
+    "unit": "no engine, no images: functions called directly, or pytester in process (make unit)",
+    "engine": "needs a Docker engine (docker_client), not the reference images",
+    "images": "needs images: the reference images, or images built for the test, or a run of checks/",
+    "root": "needs root (device nodes, chroot, network namespaces)",
+    "disruptive": "stops engines or sends signals to runs (a dockerd of its own, SIGTERM, SIGKILL)",
+}
+# The tier each fixture puts its users in (a fixture's users include those of every fixture
+# that depends on it: pytest's fixture closure).
+TIER_FIXTURES = {
+    "docker_client": "engine",
+    "reference_images": "images",
+    "gpu_reference_images": "images",
+    "build_image": "images",
+    "run_checks": "images",
+    "as_root": "root",
+}
+# The tier of the module helpers a test calls directly (names its code refers to).
+TIER_CALLS = {"run_suite": "images"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, what in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+def tiers_of(item: pytest.Item) -> set[str]:
+    """The tiers of ``item``: from its fixtures, the helpers its code calls, and its own marks."""
+    found = {TIER_FIXTURES[f] for f in getattr(item, "fixturenames", ()) if f in TIER_FIXTURES}
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    names = set(code.co_names) if code is not None else set()
+    found |= {tier for name, tier in TIER_CALLS.items() if name in names}
+    found |= {m.name for m in item.iter_markers() if m.name in TIERS and m.name != "unit"}
+    if "images" in found or "disruptive" in found:
+        found.add("engine")
+    return found or {"unit"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for tier in sorted(tiers_of(item)):
+            if item.get_closest_marker(tier) is None:
+                item.add_marker(tier)
 
 
 def prerequisite(ok: bool, reason: str) -> None:

@@ -202,6 +202,7 @@ def _popen(cwd: Path, ssh: Sshd, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*command, *engines], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 
 
+@pytest.mark.disruptive
 def test_interrupted_fleet_run_leaves_nothing_on_any_engine(
     ssh_b: Sshd, engine_b: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
@@ -225,6 +226,7 @@ def test_interrupted_fleet_run_leaves_nothing_on_any_engine(
         assert leftovers(client_b, run=label) == [], f"b: the stopped run left containers on b:\n{text}"
 
 
+@pytest.mark.disruptive
 def test_engine_stopped_mid_run_costs_its_column(
     ssh_b: Sshd, engine_b: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:

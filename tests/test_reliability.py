@@ -122,6 +122,7 @@ def wait_for_probe(client: docker.DockerClient, label: str, seconds: float = 60)
 SIGNAL_TRIALS = 20
 
 
+@pytest.mark.disruptive
 @pytest.mark.parametrize("seed", range(SIGNAL_TRIALS))
 def test_interrupted_at_a_random_moment_leaves_nothing(
     seed: int, start: Spawn, docker_client: docker.DockerClient, reference_images: dict[str, str], tmp_path: Path
@@ -158,6 +159,7 @@ def test_interrupted_at_a_random_moment_leaves_nothing(
                 docker_client.images.remove(tag, force=True)
 
 
+@pytest.mark.disruptive
 def test_sigkill_leftovers_are_swept_by_the_next_run(
     start: Spawn, docker_client: docker.DockerClient, reference_images: dict[str, str]
 ) -> None:
@@ -248,6 +250,7 @@ def test_hung_launcher_fails_its_checks_within_the_deadline(
     assert clean_within(docker_client, run.label) == []
 
 
+@pytest.mark.disruptive
 def test_session_timeout_stops_the_run_and_cleans_up(
     build_image: ImageFactory, reference_images: dict[str, str], start: Spawn, docker_client: docker.DockerClient
 ) -> None:
@@ -264,6 +267,7 @@ def test_session_timeout_stops_the_run_and_cleans_up(
 # --- containers that die ---------------------------------------------------------------
 
 
+@pytest.mark.disruptive
 def test_container_killed_mid_run_fails_its_checks_and_others_go_on(
     build_image: ImageFactory, reference_images: dict[str, str], start: Spawn, docker_client: docker.DockerClient
 ) -> None:
@@ -332,6 +336,7 @@ def test_out_of_memory_is_named(
     not IN_CI and os.environ.get("PADDLE_VERIFY_DISRUPTIVE") != "1",
     reason="restarts the Docker daemon: runs in CI, or with PADDLE_VERIFY_DISRUPTIVE=1",
 )
+@pytest.mark.disruptive
 def test_daemon_restarted_mid_run_fails_the_affected_checks_and_the_next_run_is_clean(
     build_image: ImageFactory, reference_images: dict[str, str], start: Spawn, docker_client: docker.DockerClient
 ) -> None:

@@ -3,6 +3,7 @@
 bounded execs (execs) and ``docker run -it`` through a TTY (tty)."""
 
 from .client import (
+    ENGINE_GONE,
     DaemonUnreachable,
     Engine,
     EngineError,
@@ -11,6 +12,7 @@ from .client import (
     daemon_url,
     default_engine,
     require_image,
+    translated,
     unreachable,
 )
 from .execs import ExecResult, exec_bounded
@@ -19,6 +21,7 @@ from .session import Session, cid, container_state
 from .sweep import leftovers, sweep
 
 __all__ = [
+    "ENGINE_GONE",
     "LABEL_RUN",
     "LABEL_SESSION",
     "LABEL_SUITE",
@@ -38,5 +41,6 @@ __all__ = [
     "leftovers",
     "require_image",
     "sweep",
+    "translated",
     "unreachable",
 ]

@@ -16,17 +16,44 @@ import docker
 import docker.errors
 import docker.tls
 import paramiko
+import requests
+import urllib3.exceptions
 from docker.transport import unixconn
+
+from ..exits import Fault
 
 UNREACHABLE = "Docker daemon unreachable at "  # how every lost daemon is worded
 
 
 class EngineError(RuntimeError):
-    """A problem with the engine or a resource, worded for the report."""
+    """A problem with the engine or a resource, worded for the report; ``fault``: whose it is,
+    when the raiser knows (``None``: the message decides, :func:`~paddle_verify.facts.missing.fault_of`)."""
+
+    fault: Fault | None = None
 
 
 class DaemonUnreachable(EngineError):
-    pass
+    """The daemon did not answer (at the start, or lost mid-run): the host's fault."""
+
+    fault: Fault | None = "host"
+
+
+# What a lost connection to the daemon raises through docker-py (requests', urllib3's, the socket's,
+# paramiko's for ssh:// engines) where no code of the suite caught it: :func:`translated` makes it
+# a DaemonUnreachable.
+ENGINE_GONE = (
+    DaemonUnreachable,
+    requests.exceptions.RequestException,  # ConnectionError, and a daemon that no longer answers in time
+    urllib3.exceptions.HTTPError,  # ProtocolError in a stream read
+    ConnectionError,
+    paramiko.SSHException,
+)
+
+
+def translated(exc: BaseException, url: str | None = None, *, variant: str | None = None) -> DaemonUnreachable:
+    """The lost engine's one error for ``exc`` (one of :data:`ENGINE_GONE`), naming the variant if given."""
+    text = str(exc) if isinstance(exc, DaemonUnreachable) else unreachable(exc, url)
+    return DaemonUnreachable(f"{variant}: {text}" if variant and not text.startswith(f"{variant}:") else text)
 
 
 def daemon_url() -> str:

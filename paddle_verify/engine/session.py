@@ -23,7 +23,7 @@ import requests
 from docker.models.containers import Container
 
 from . import libpod
-from .client import EngineError, daemon_error, daemon_url, image_missing, unreachable
+from .client import DaemonUnreachable, EngineError, daemon_error, daemon_url, image_missing, unreachable
 from .labels import LABEL_OWNER, LABEL_ROLE, LABEL_RUN, LABEL_SESSION, LABEL_SUITE, LABEL_VARIANT, SUITE, owner_token
 from .sweep import sweep
 
@@ -100,7 +100,7 @@ class Session:
                 )
             raise EngineError(f"{variant}: cannot create a container of {image}: {why}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
-            raise EngineError(f"{variant}: {unreachable(exc, self.url)}") from None
+            raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
         with self._lock:
             late = self.closed
             if not late:
@@ -119,7 +119,7 @@ class Session:
             raise EngineError(f"{variant}: container did not start: {daemon_error(exc)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
             self.remove(cid(container))
-            raise EngineError(f"{variant}: {unreachable(exc, self.url)}") from None
+            raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
 
     def forget(self, ident: str) -> None:
         """The container was removed by its user (the page's ``docker rm``): not ours to remove."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import docker.errors
 
-from .client import image_missing
+from .client import ENGINE_GONE, image_missing, translated
 from .execs import close_socket
 from .session import Session, cid, container_state
 
@@ -46,6 +46,13 @@ def drive(
     timeout: float,
 ) -> TtySession:
     """Start ``image`` interactively and type ``line`` followed by the answer marker."""
+    try:
+        return _drive(session, image, variant=variant, line=line, timeout=timeout)
+    except ENGINE_GONE as exc:  # the daemon went away under docker-py: the lost engine's one error
+        raise translated(exc, session.url, variant=variant) from None
+
+
+def _drive(session: Session, image: str, *, variant: str, line: str, timeout: float) -> TtySession:
     client = session.client
     try:
         attrs = client.images.get(image).attrs

@@ -2,7 +2,9 @@
 variant is gathered once per session, concurrently, in the session's threads.
 
 A :class:`Kind` names what is gathered and how (a function of the variant that never
-raises for the engine's errors: they are the facts' own ``error``). The gatherer keeps one
+raises for the engine's errors: they are the facts' own ``error``). What escapes a kind
+all the same because the daemon went away (docker-py's requests/urllib3 errors) reaches
+its reader as the lost engine's one :class:`~paddle_verify.facts.FactMissing` (the host's). The gatherer keeps one
 future per kind and variant; it starts nothing it is not asked for, and owns no resource:
 the threads and containers belong to the :class:`~paddle_verify.engine.Session`, whose
 owner closes it.
@@ -16,8 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from ..engine import Session
+from ..engine import ENGINE_GONE, Session, translated
 from ..manifest import Variant
+from .missing import FactMissing
 
 F = TypeVar("F")
 
@@ -49,7 +52,11 @@ class Gatherer:
     def get(self, kind: Kind[F], variant: Variant) -> F:
         """The facts (waiting for them); gathered now if nobody started them."""
         self.start(kind, [variant])
-        return cast(F, self._futures[(kind.name, variant.name)].result())
+        try:
+            return cast(F, self._futures[(kind.name, variant.name)].result())
+        except ENGINE_GONE as exc:
+            lost = translated(exc, self.session.url, variant=variant.name)
+            raise FactMissing(str(lost), fault="host") from None
 
     def finished(self, kind: Kind[F]) -> dict[str, F]:
         """The facts of ``kind`` that are already there, by variant (for the reports)."""

@@ -1,6 +1,8 @@
 """A fact that could not be gathered, and how that reaches the report: once, with its reason.
 
-Owns: :class:`FactMissing` and whose fault its cause is (:func:`fault_of`). The plugin's
+Owns: :class:`FactMissing` and whose fault its cause is. The raiser says whose (``fault=``,
+or an :class:`~paddle_verify.engine.EngineError`'s own ``fault``); :func:`fault_of`, a regex
+over the words, is only the fallback for raisers that do not say yet. The plugin's
 outcome hook (``plugin/outcomes.py``) fails the first check that meets a given cause with
 the reason alone (no traceback through the suite's code) and reports every later check that
 meets the same cause as not run.
@@ -10,14 +12,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from ..engine.client import UNREACHABLE
+from ..exits import Fault as Fault
 from ..manifest import Variant
 
-Fault = Literal["image", "host", "suite"]
-# The host's causes, as the suite and the engine word them: on this host the run could not
-# have gone otherwise, whatever the image. Any other cause is the image's.
+# The FALLBACK for a FactMissing whose raiser did not say whose fault it is (``fault=``): the
+# host's causes, as the suite and the engine word them (on this host the run could not have
+# gone otherwise, whatever the image); any other cause is the image's. The lost engine's
+# raisers (engine/client.py DaemonUnreachable, the gatherer, the fleet, the outcome hook) set
+# ``fault="host"`` themselves; new raisers must too, rather than add a phrase here.
 HOST_CAUSES = re.compile(
     "|".join(
         [
@@ -34,7 +39,8 @@ HOST_CAUSES = re.compile(
 
 
 def fault_of(cause: str) -> Fault:
-    """``host`` when ``cause`` is one of the host's (:data:`HOST_CAUSES`), else ``image``."""
+    """``host`` when ``cause`` is one of the host's (:data:`HOST_CAUSES`), else ``image``: the
+    fallback when the raiser did not say (see :data:`HOST_CAUSES`)."""
     return "host" if HOST_CAUSES.search(cause) else "image"
 
 
@@ -43,7 +49,7 @@ class FactMissing(AssertionError):
 
     ``cause`` groups failures that share one cause (a missing image, a dead container, a
     lost daemon): by default the message itself; a lost daemon is one cause for the run.
-    ``fault`` says whose it is: given, or read from the cause (:func:`fault_of`).
+    ``fault`` says whose it is: given by the raiser, or (fallback) read from the words (:func:`fault_of`).
     """
 
     def __init__(self, message: str, *, cause: str | None = None, fault: Fault | None = None) -> None:

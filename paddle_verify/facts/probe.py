@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import docker.errors
-import paramiko
-import requests
 from docker.models.containers import Container
 from docker.models.images import Image
 
 from .. import inimage
 from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..engine.client import ENGINE_GONE as ENGINE_GONE_TYPES
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
@@ -30,8 +29,8 @@ from .schema import ImageInspect, Probe
 
 MARKER = "PADDLE_VERIFY_FACTS="
 __all__ = ["MARKER", "ImageSettings", "gather", "keep_alive", "probe_config", "probe_image"]
-# What a lost connection to the daemon raises through docker-py (and its SSH transport).
-ENGINE_GONE = (requests.exceptions.RequestException, ConnectionError, paramiko.SSHException)
+# What a lost connection to the daemon raises through docker-py (and its SSH transport): the engine's.
+ENGINE_GONE = ENGINE_GONE_TYPES
 KEEP_ALIVE = ["sleep", "infinity"]
 
 

@@ -1,9 +1,10 @@
 """The run's engines (``--engine``): reached once each, concurrently, for their fingerprints, and
 what a lost one costs: its column only.
 
-An engine that cannot be reached at start fails one check of its column with the reason
-(the others of that column are not run, naming it, through :mod:`.outcomes`); the other
-engines' checks run as usual. A run of one engine keeps today's rule: an unreachable
+An engine that cannot be reached at start, or that is lost during the run (:meth:`Fleet.gone`,
+asked by :mod:`.outcomes` when a check of its column fails), fails one check of its column
+with the reason (the others of that column are not run, naming it); the other engines'
+checks run as usual. A run of one engine keeps today's rule: an unreachable
 daemon is one message and exit code 7 (``docker_session``). The fingerprints head the
 terminal report, go to ``summary.json`` (``notes.engines``) and the JUnit properties.
 """
@@ -23,7 +24,7 @@ from ..engine.client import UNREACHABLE
 from ..engine.fingerprint import DOCKER, UNKNOWN, describe, fingerprint
 from ..facts import FactMissing
 from ..manifest import Variant
-from .gpu_fixtures import host_gpus_of
+from .host_gpus import host_gpus_of
 from .lifecycle import RECORDER_KEY
 from .selection import engine_of, engines
 
@@ -48,6 +49,7 @@ class Fleet:
         self.engines = engines(config)
         self._lock = threading.Lock()
         self._states: dict[str, EngineState] | None = None
+        self.lost_midrun: set[str] = set()  # engines reached at first and lost later
 
     @property
     def several(self) -> bool:
@@ -92,10 +94,26 @@ class Fleet:
             state.lost = state.lost or reason
         self.config.stash[RECORDER_KEY].note("engines", self.notes())
 
-    def missing(self, variant: Variant) -> FactMissing:
-        """The one failure of a lost engine's column."""
-        name = engine_of(self.config, variant).name
-        return FactMissing(f"{variant.id}: engine {name} lost: {self.lost(name)}", cause=lost_cause(name))
+    def gone(self, name: str) -> str | None:
+        """Why engine ``name`` is lost, asking it now (a ping) if it was not known lost yet: what a
+        failed check of its column calls to tell a lost engine from the image's failure."""
+        state = self.states().get(name)
+        if state is None or state.lost:
+            return state.lost if state else None
+        try:
+            connect(timeout=5, engine=state.engine).close()
+        except DaemonUnreachable as exc:
+            self.mark_lost(name, str(exc))
+            with self._lock:
+                self.lost_midrun.add(name)
+            return self.lost(name)
+        return None
+
+    def missing(self, variant: Variant | None) -> FactMissing:
+        """The one failure of a lost engine's column (the default engine's for a check of no variant)."""
+        name = engine_of(self.config, variant).name if variant else self.engines[0].name
+        prefix = f"{variant.id}: " if variant else ""
+        return FactMissing(f"{prefix}engine {name} lost: {self.lost(name)}", cause=lost_cause(name), fault="host")
 
     def pick(self, by_engine: Mapping[str, T], variant: Variant) -> T:
         """``by_engine``'s entry for ``variant``'s engine, or the lost engine's failure."""
@@ -143,13 +161,15 @@ def variant_of(item: pytest.Item) -> Variant | None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    if config.option.collectonly:  # listing the checks needs no engine: none is reached
+        return [f"paddle-verify engine {e.name}: {e.url} (not reached: --collect-only)" for e in engines(config)]
     return fleet_of(config).header()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Each engine reached once at start (also with ``-q``, where no header is printed): its
-    fingerprint is in ``summary.json`` (under xdist, the controller's)."""
-    if not hasattr(session.config, "workerinput"):
+    fingerprint is in ``summary.json`` (under xdist, the controller's). Not with ``--collect-only``."""
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         fleet_of(session.config).states()
 
 
@@ -158,7 +178,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A check of a lost engine's column sets nothing up and fails (once) with the engine's reason."""
     variant = variant_of(item)
     fleet = fleet_of(item.config)
-    if variant is None or not fleet.several or fleet.lost(engine_of(item.config, variant).name) is None:
+    if variant is None:
+        return
+    name = engine_of(item.config, variant).name
+    if fleet.lost(name) is None or not (fleet.several or name in fleet.lost_midrun):
         return
     missing = fleet.missing(variant)
     # Not through the fixtures: the lost engine's session, gatherer and facts do not exist.

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from ..engine import DaemonUnreachable, Engine, Session, connect, daemon_url, sweep
+from ..exits import ExitCode
 from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind, snapshot
 from ..facts import probe as image_probe
 from ..manifest import Variant
@@ -28,7 +29,7 @@ from .selection import engine_of, on_engines, selected
 
 T = TypeVar("T")
 
-EXIT_DAEMON = 7  # distinct from pytest's 1 (failed), 4 (usage) and 5 (no tests)
+EXIT_DAEMON = ExitCode.DAEMON_UNREACHABLE  # distinct from pytest's 1 (failed), 4 (usage) and 5 (no tests)
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +80,7 @@ def docker_session(sessions: dict[str, Session], fleet: Fleet) -> Session:
 def _first(by_engine: dict[str, T], fleet: Fleet) -> T:
     name = fleet.engines[0].name
     if name not in by_engine:
-        raise FactMissing(f"engine {name} lost: {fleet.lost(name)}", cause=lost_cause(name))
+        raise FactMissing(f"engine {name} lost: {fleet.lost(name)}", cause=lost_cause(name), fault="host")
     return by_engine[name]
 
 
@@ -171,7 +172,7 @@ def engine_info(request: pytest.FixtureRequest, fleet: Fleet) -> dict[str, Any]:
     name = engine_of(request.config, variant).name if variant else fleet.engines[0].name
     state = fleet.states()[name]
     if state.lost:
-        raise FactMissing(f"engine {name} lost: {state.lost}", cause=lost_cause(name))
+        raise FactMissing(f"engine {name} lost: {state.lost}", cause=lost_cause(name), fault="host")
     return dict(state.info)
 
 

@@ -18,20 +18,13 @@ from ..engine import Session
 from ..facts import FactMissing, Gatherer, ImageFacts, Kind
 from ..gpu import readiness
 from ..manifest import Variant
+from .host_gpus import HOST_GPUS_KEY as HOST_GPUS_KEY
+from .host_gpus import host_gpus_of as host_gpus_of
 from .lifecycle import RECORDER_KEY
 from .selection import engine_of, on_engines, selected
 
-if TYPE_CHECKING:  # engines.py imports this module (the host's GPUs are the local engine's)
+if TYPE_CHECKING:  # a type only: engines.py is a plugin module of its own, registered after this one
     from .engines import Fleet
-
-HOST_GPUS_KEY = pytest.StashKey[gpu.HostGpus]()
-
-
-def host_gpus_of(config: pytest.Config) -> gpu.HostGpus:
-    """The host's GPUs, looked up once per run (``--driver-lib-dir`` adds library directories)."""
-    if HOST_GPUS_KEY not in config.stash:
-        config.stash[HOST_GPUS_KEY] = gpu.discover(lib_dirs=config.getoption("--driver-lib-dir"))
-    return config.stash[HOST_GPUS_KEY]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -6,6 +6,12 @@ traceback through the suite's code. Every later check that meets the same cause 
 same engine is reported as not run (skipped), naming the check that reported it: in a
 run of several engines (``--engine``), each engine's column reports its own causes.
 
+A lost engine is one such cause wherever it strikes: any failure of a check that uses the
+engine (its fixtures) or that met one of the engine's errors (:data:`ENGINE_GONE`: docker-py's
+requests/urllib3 errors) is, while that engine no longer answers (:meth:`.Fleet.gone`), the
+engine's one failure ("engine NAME lost: Docker daemon unreachable at URL: reason"), the host's
+fault, reported by the first check and "not run" in every other one, with no traceback.
+
 Every failure (a failed check or an error in its set-up) is attributed (:func:`fault`): the
 **image**'s (a check's assertion), the **host**'s (the daemon lost or unreachable, out of
 memory at the host's limit, no GPU, the engine too old, the disk full, a container killed
@@ -19,23 +25,24 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import paramiko
 import pytest
-import requests
 from pluggy import Result
 
-from ..engine import DaemonUnreachable
+# What a lost connection to the daemon raises through docker-py, where the suite did not catch it.
+from ..engine import ENGINE_GONE as ENGINE_GONE
 
 # Beside pytest's 1 (failed), 4 (usage), 5 (no tests) and the suite's 7 (the daemon unreachable
 # at the start: ``plugin/fixtures.py``): every failure of the run is the host's, none the image's.
 from ..exits import EXIT_HOST as EXIT_HOST  # in a leaf module, so that `paddle-verify host` needs no pytest
+from ..exits import Fault
 from ..facts import FactMissing
-from ..facts.missing import Fault
-from .engines import variant_of
+from ..manifest import Variant
+from .engines import fleet_of, variant_of
+from .selection import engine_of, engines
 
 FIRST_KEY = pytest.StashKey[dict[str, str]]()
-# What a lost connection to the daemon raises through docker-py, where the suite did not catch it.
-ENGINE_GONE = (DaemonUnreachable, requests.exceptions.ConnectionError, ConnectionError, paramiko.SSHException)
+# The fixtures through which a check uses an engine (all the facts fixtures use ``sessions``).
+ENGINE_FIXTURES = frozenset({"sessions", "docker_session", "gatherers", "gatherer", "fleet"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,25 +72,41 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if excinfo is None or not report.failed:
         return
-    if isinstance(excinfo.value, FactMissing):
-        variant = variant_of(item)
-        cause = f"{variant.engine if variant else None}: {excinfo.value.cause}"
+    variant = variant_of(item)
+    exc = _engine_lost(item, variant, excinfo.value)
+    if exc is not excinfo.value:
+        report.sections = []  # what docker-py, paramiko, urllib3 logged on the way is the symptom
+    if isinstance(exc, FactMissing):
+        engine = engine_of(item.config, variant).name if variant else engines(item.config)[0].name
+        cause = f"{engine}: {exc.cause}"
         first = item.config.stash.setdefault(FIRST_KEY, {}).setdefault(cause, item.nodeid)
         if first == item.nodeid:
-            report.longrepr = str(excinfo.value)
+            report.longrepr = str(exc)
         else:
             name = first.split("::")[-1]
             report.outcome = "skipped"
             report.longrepr = (
                 str(item.path),
                 item.location[1] or 0,
-                f"not run: {excinfo.value} (reported once, by {name})",
+                f"not run: {exc} (reported once, by {name})",
             )
             return
     if "fault" not in dict(item.user_properties):  # the first failing phase says (JUnit reads the item's)
-        whose = fault(item, excinfo.value)
+        whose = fault(item, exc)
         item.user_properties.append(("fault", whose))
         report.user_properties.append(("fault", whose))
+
+
+def _engine_lost(item: pytest.Item, variant: Variant | None, exc: BaseException) -> BaseException:
+    """``exc``, or the lost engine's one failure when the check used its engine (or met its errors)
+    and the engine no longer answers: whatever the check then saw is the engine's doing."""
+    if not isinstance(exc, ENGINE_GONE) and ENGINE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return exc
+    fleet = fleet_of(item.config)
+    name = engine_of(item.config, variant).name if variant else fleet.engines[0].name
+    if fleet.gone(name) is None:
+        return exc
+    return fleet.missing(variant)
 
 
 class Faults:

@@ -82,7 +82,10 @@ class Reuse:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Each variant's key, and the variants whose stored run covers every selected check."""
+        """Each variant's key, and the variants whose stored run covers every selected check (not
+        with ``--collect-only``: a listing runs nothing to reuse, and reaches no engine)."""
+        if self.config.option.collectonly:
+            return
         variants: dict[str, Variant] = {}
         for item in items:
             variant = variant_of(item)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..engine.fingerprint import describe
+from ..exits import ExitCode
 from .html_baseline import baseline_html
 from .rows import column, several_engines
 
@@ -24,8 +25,8 @@ EXIT_MEANING = {
     1: "checks failed",
     2: "stopped before the end",
     4: "a usage error",
-    7: "the Docker daemon was unreachable",
-    8: "every failure is the host's, not the image's",
+    ExitCode.DAEMON_UNREACHABLE: "the Docker daemon was unreachable",
+    ExitCode.HOST: "every failure is the host's, not the image's",
 }
 FAULT_NOTE = (
     "the image's: a check's verdict on the image; the host's: the daemon, memory, GPU, disk or engine; "

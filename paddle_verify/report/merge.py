@@ -21,7 +21,7 @@ from typing import Any
 
 from junitparser import JUnitXml, Properties, TestCase, TestSuite
 
-from ..plugin.outcomes import EXIT_HOST
+from ..exits import EXIT_HOST
 from .html import render_html
 from .recorder import PLOTS
 from .rows import faults, several_engines, totals

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from ..exits import ExitCode
 from .html import render_html
 from .rows import faults, totals
 
@@ -151,7 +152,9 @@ class Recorder:
             tr.write_line("failures: " + ", ".join(f"{n} the {whose}'s" for whose, n in faults.items()))
             if set(k for k, n in faults.items() if n) == {"host"}:
                 tr.write_line(
-                    "every failure is the host's (not the image's): the run exits with 8", red=True, bold=True
+                    f"every failure is the host's (not the image's): the run exits with {int(ExitCode.HOST)}",
+                    red=True,
+                    bold=True,
                 )
         for row in self.rows:
             for text in row.get("accepted", ()):

@@ -14,7 +14,8 @@ from pathlib import Path
 import docker.errors
 import paramiko
 
-from ..engine import EngineError, Session
+from ..engine import ENGINE_GONE, EngineError, Session, translated
+from ..exits import Fault
 from ..facts import secrets
 from ..facts.missing import FactMissing
 from ..manifest import Variant
@@ -57,6 +58,7 @@ class SshFacts:
     variant: str
     image: str | None = None
     error: str | None = None  # the image did not build, or the machine never answered
+    error_fault: Fault | None = None  # whose ``error`` is, where its raiser said (the lost engine: the host's)
     running: SshMachine | None = None
     login_error: str | None = None
     over_ssh: tuple[int, str, str] | None = None
@@ -75,14 +77,14 @@ class SshFacts:
     def built(self) -> str:
         """The SSH image's tag; a missing fact when it did not build."""
         if self.image is None:
-            raise FactMissing(self.error or f"{self.variant}: the SSH image was not built")
+            raise FactMissing(self.error or f"{self.variant}: the SSH image was not built", fault=self.error_fault)
         return self.image
 
     @property
     def machine(self) -> SshMachine:
         """The running ``paddle_ssh_machine``; a missing fact when it never answered."""
         if self.running is None:
-            raise FactMissing(self.error or f"{self.variant}: no SSH machine")
+            raise FactMissing(self.error or f"{self.variant}: no SSH machine", fault=self.error_fault)
         return self.running
 
     @property
@@ -142,7 +144,16 @@ def gather(
     timeout: float,
     context: Path = SSH_DIR,
 ) -> SshFacts:
-    """Build, run, log in, probe, stop and remove: the facts of the SSH checks of one variant."""
+    """Build, run, log in, probe, stop and remove: the facts of the SSH checks of one variant.
+    A lost engine at any step is the facts' ``error`` (the host's), never docker-py's own error."""
+    try:
+        return _gather(session, variant, password=password, bind=bind, timeout=timeout, context=context)
+    except ENGINE_GONE as exc:
+        lost = translated(exc, session.url, variant=variant.name)
+        return SshFacts(variant.name, error=str(lost), error_fault=lost.fault)
+
+
+def _gather(session: Session, variant: Variant, *, password: str, bind: str, timeout: float, context: Path) -> SshFacts:
     facts = SshFacts(variant.name)
     try:
         facts.image = build_ssh_image(session, variant.image, variant=variant.name, dockerfile_dir=context)
@@ -152,6 +163,7 @@ def gather(
         facts.running = machine
     except (EngineError, TimeoutError) as exc:
         facts.error = str(exc) if str(exc).startswith(f"{variant.name}:") else f"{variant.name}: {exc}"
+        facts.error_fault = exc.fault if isinstance(exc, EngineError) else None
         return facts
     # A second machine, for the host keys and the page's `docker stop` + `docker rm`.
     second: SshMachine | None = None
