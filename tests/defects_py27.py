@@ -30,6 +30,9 @@ PY27_DEFECTS = [
         "cpu-devel",
         "devel",
         "RUN rm /usr/include/python2.7/Python.h",
-        {"test_python_headers[{v}]": "no Python.h in /usr/include/python2.7"},
+        {
+            "test_python_headers[{v}]": "no Python.h in /usr/include/python2.7",
+            "test_builds_python_extension[{v}]": "Python.h: No such file or directory",
+        },
     ),
 ]
