@@ -11,7 +11,7 @@ PY27_SITE = "/usr/local/lib/python2.7/dist-packages"
 PY27_DEFECTS = [
     Defect(
         "fluid-matmul-wrong",
-        "cpu",
+        "py27",
         "runtime",
         # fluid still imports, and its layers.matmul adds 1 to every element (marked as the defect).
         "RUN echo '_pv_mm = layers.matmul; layers.matmul = lambda x, y, *a, **k: _pv_mm(x, y, *a, **k) + 1"
@@ -27,7 +27,7 @@ PY27_DEFECTS = [
         # Debian's python2.7 sysconfig names /usr/local/include/python2.7; its headers (python2.7-dev)
         # are where distutils builds look: the check must miss them there, not pass on the other path.
         "py27-python-headers-missing",
-        "cpu-devel",
+        "py27-devel",
         "devel",
         "RUN rm /usr/include/python2.7/Python.h",
         {

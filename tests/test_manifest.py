@@ -49,8 +49,8 @@ def test_reference_manifest_matches_what_3_3_1_meets() -> None:
 
 def test_py27_manifest_matches_what_1_8_5_meets() -> None:
     manifest = load(ROOT / "variants" / "reference-py27.toml")
-    assert list(manifest.variants) == ["cpu", "cpu-devel"]
-    cpu = manifest.variants["cpu"]
+    assert list(manifest.variants) == ["py27", "py27-devel"]
+    cpu = manifest.variants["py27"]
     assert cpu.python == "python"  # python-is-python2: 2.7
     assert {"paddle", "paddle.fluid"} <= set(cpu.runtime.packages)
     assert cpu.runtime.launcher_subcommands == ("version",)

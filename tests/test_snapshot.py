@@ -68,9 +68,9 @@ def test_a_run_writes_the_facts_of_each_variant(
 def test_facts_show_the_python_27_era(
     py27_reference_images: dict[str, str], run_checks: Callable[..., InnerRun]
 ) -> None:
-    run = run_checks("--manifest", str(REFERENCE_PY27), "--variant", "cpu", "-k", "kernel", "-m", "not ssh")
+    run = run_checks("--manifest", str(REFERENCE_PY27), "--variant", "py27", "-k", "kernel", "-m", "not ssh")
     assert run.ret == 0, run.stdout[-3000:]
-    cpu = json.loads((run.path / "reports" / "facts.json").read_text())["variants"]["cpu"]
+    cpu = json.loads((run.path / "reports" / "facts.json").read_text())["variants"]["py27"]
     assert cpu["python"].startswith("2.7."), cpu["python"]
     assert cpu["paddle"]["version"] == cpu["paddle"]["launcher_version"] == "1.8.5"
     assert cpu["python_packages"]["paddlepaddle"] == "1.8.5"
