@@ -52,6 +52,111 @@ def test_a_compiler_error_ends_the_step_and_is_kept(tmp_path: Path) -> None:
     assert not list(Path("/tmp").glob("pv-devel-*/pv_c.c")), "the sources were not removed"
 
 
+FAKE_PADDLE = {  # paddle's API as the custom op step uses it; load() "builds" the op (or fails as told)
+    "paddle/__init__.py": (
+        "import os\n"
+        "with open(os.environ['PV_IMPORT_LOG'], 'a') as fh: fh.write('imported\\n')\n"
+        "from . import utils\n"
+        "mode = {'static': False}\n"
+        "def in_dynamic_mode(): return not mode['static']\n"
+        "def enable_static(): mode['static'] = True\n"
+        "def disable_static(): mode['static'] = False\n"
+        "class Tensor:\n"
+        "    def __init__(self, v): self.v = v\n"
+        "    def numpy(self): return self\n"
+        "    def tolist(self): return self.v\n"
+        "def to_tensor(v, dtype=None):\n"
+        "    if mode['static']: raise RuntimeError('to_tensor in static mode')\n"
+        "    return Tensor(v)\n"
+    ),
+    "paddle/utils/__init__.py": (
+        "import os\n"
+        "from . import cpp_extension\n"
+        "def run_check():\n"
+        "    if os.environ.get('PV_FAKE_RUN_CHECK_CRASH'):\n"
+        "        os._exit(134)  # as a crash in paddle's C++ ends the interpreter: no Python cleanup\n"
+        "    import paddle\n"
+        "    paddle.enable_static()  # as paddle's own does, and it stays so when its static run raises\n"
+        "    if os.environ.get('PV_FAKE_RUN_CHECK_FAILS'):\n"
+        "        print('PaddlePaddle is installed successfully ONLY for single GPU!')\n"
+        "        return\n"
+        "    paddle.disable_static()\n"
+        "    print('PaddlePaddle works well on 1 CPU.')\n"
+    ),
+    "paddle/utils/cpp_extension.py": (
+        "import os\n"
+        "def load(name, sources, build_directory, extra_cxx_cflags, verbose):\n"
+        "    print('g++ -c ' + sources[0])\n"
+        "    if os.environ.get('PV_FAKE_BUILD_ERROR'):\n"
+        "        print('pv_op.cc:1:10: fatal error: paddle/extension.h: No such file or directory')\n"
+        "        raise RuntimeError('Failed to compile the custom op')\n"
+        "    class Op:\n"
+        "        def pv_scale_add(self, x):\n"
+        "            import paddle\n"
+        "            return paddle.to_tensor([2 * v + 1 for v in x.v])\n"
+        "    return Op()\n"
+    ),
+}
+
+
+def custom_op_probe(tmp_path: Path, *, run_check: bool = False, **env: str) -> dict[str, Any]:
+    """The probe with the custom op step, a fake paddle on its path: the op is built in the imports' interpreter."""
+    for rel, text in FAKE_PADDLE.items():
+        (tmp_path / "site" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "site" / rel).write_text(text)
+    cfg: dict[str, Any] = {"steps": ["custom_op"], "timeout": 60, "cuda_run": False}
+    cfg.update({"c_compiler": "gcc", "cxx_compiler": "g++", "cuda_compiler": None})
+    probe = base_config(
+        tmp_path, "true\n", devel_builds=cfg, packages=["paddle", "no_such_module_here"], run_check=run_check
+    )
+    probe["env"].update({"PYTHONPATH": str(tmp_path / "site"), "PV_IMPORT_LOG": str(tmp_path / "imports.log"), **env})
+    return run_probe(probe, timeout=120)
+
+
+def test_the_custom_op_is_built_and_run_after_the_imports_in_their_interpreter(tmp_path: Path) -> None:
+    facts = custom_op_probe(tmp_path)
+    op = facts["devel_builds"]["custom_op"]
+    assert (op["ok"], op["phase"], op["got"]) == (True, "build and run", "pv-custom-op [3.0, 5.0, 7.0]"), op
+    imports = facts["imports"]["data"]["packages"]
+    assert imports["paddle"]["ok"], imports
+    assert not imports["no_such_module_here"]["ok"]
+    assert not list(Path("/tmp").glob("pv-devel-*/pv_op.cc")), "the custom op's directory was not removed"
+    imported = (tmp_path / "imports.log").read_text().split()
+    assert imported == ["imported"], f"paddle was imported {len(imported)} times: once for the imports and the op"
+
+
+def test_a_custom_op_that_fails_is_named_and_costs_the_imports_nothing(tmp_path: Path) -> None:
+    facts = custom_op_probe(tmp_path, PV_FAKE_BUILD_ERROR="1")
+    op = facts["devel_builds"]["custom_op"]
+    assert (op["ok"], op["phase"], op["rc"]) == (False, "build and run", 1), op
+    message = failure("cpu-devel", op)
+    assert message.startswith("cpu-devel: devel build custom_op (a paddle custom C++ operator"), message
+    assert "fatal error: paddle/extension.h: No such file or directory" in message
+    assert "RuntimeError: Failed to compile the custom op" in message
+    assert facts["imports"]["rc"] == 0
+    assert facts["imports"]["data"]["packages"]["paddle"]["ok"]
+
+
+def test_a_crash_before_the_custom_op_costs_it_nothing(tmp_path: Path) -> None:
+    """run_check ends the shared interpreter (a crash): its own finding; the custom op after it is
+    built all the same, in a child of its own."""
+    facts = custom_op_probe(tmp_path, run_check=True, PV_FAKE_RUN_CHECK_CRASH="1")
+    assert facts["run_check"]["rc"] == 134, facts["run_check"]
+    op = facts["devel_builds"]["custom_op"]
+    assert (op["ok"], op["got"]) == (True, "pv-custom-op [3.0, 5.0, 7.0]"), op
+    assert facts["imports"]["data"]["packages"]["paddle"]["ok"]
+    imported = (tmp_path / "imports.log").read_text().split()
+    assert len(imported) == 2, "the custom op was not built in a child of its own after the crash"
+    assert not list(Path("/tmp").glob("pv-devel-*/pv_op.cc")), "a custom op's directory was not removed"
+
+
+def test_a_run_check_left_in_static_mode_costs_the_custom_op_nothing(tmp_path: Path) -> None:
+    facts = custom_op_probe(tmp_path, run_check=True, PV_FAKE_RUN_CHECK_FAILS="1")
+    assert "ONLY for single GPU" in facts["run_check"]["stdout"]
+    op = facts["devel_builds"]["custom_op"]
+    assert (op["ok"], op["got"]) == (True, "pv-custom-op [3.0, 5.0, 7.0]"), op
+
+
 def test_a_missing_compiler_is_named(tmp_path: Path) -> None:
     cuda = builds(tmp_path, ["cuda"], cuda_compiler="no-such-nvcc")["cuda"]
     assert not cuda["ok"]

@@ -157,3 +157,58 @@ def test_discovery_takes_the_first_cuda_runtime_that_loads(tmp_path: Path) -> No
     assert "cudaRuntimeGetVersion" in found["runtime_error"], found  # libc is no CUDA runtime: said, not raised
     named = run_probe(base_config(tmp_path, "true\n", cuda={**cuda, "runtime": "libnope.so.9"}))["cuda"]["data"]
     assert named["runtime"] == "libnope.so.9", "a runtime the contract names is never replaced"
+
+
+def children(scripts: list[str], timeout: float = 10) -> list[dict[str, Any]]:
+    """``python_children`` of ``inimage/common.py`` run here, in this host's Python (as in an image)."""
+    common = (ROOT / "paddle_verify" / "inimage" / "common.py").read_text()
+    driver = "\nprint(json.dumps(python_children(json.loads(sys.argv[1]), {'n': 2}, float(sys.argv[2]), {})))\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", common + driver, json.dumps(scripts), str(timeout)],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 30,
+        check=True,
+    )
+    found: list[dict[str, Any]] = json.loads(proc.stdout)
+    return found
+
+
+FIRST = "import json, sys\nsys.stderr.write('warned\\n')\nprint(json.dumps({'first': json.loads(sys.argv[1])['n']}))\n"
+SECOND = "import json, os\nos.write(2, b'from C\\n')\nprint('a line of its own')\nprint(json.dumps({'second': 1}))\n"
+
+
+def test_children_share_one_interpreter_each_with_its_own_output() -> None:
+    first, second = children([FIRST, "shared = 1\n" + FIRST, SECOND])[::2]
+    assert first["data"] == {"first": 2}
+    assert first["rc"] == 0
+    assert first["error"] is None
+    assert first["stderr"].strip() == "warned"
+    assert "a line of its own" not in first["stdout"]
+    assert second["data"] == {"second": 1}
+    assert second["rc"] == 0
+    assert second["stderr"].strip() == "from C", second  # a write to fd 2 below Python's buffer: its own part
+    assert "a line of its own" in second["stdout"]
+    assert "PADDLE_VERIFY" not in second["stdout"] + second["stderr"]
+
+
+def test_a_child_that_crashes_costs_the_scripts_after_it_not_the_ones_before() -> None:
+    first, crashed, never = children([FIRST, "import sys\nprint('half')\nsys.exit(3)\n", SECOND])
+    assert first["data"] == {"first": 2}
+    assert first["rc"] == 0
+    assert crashed["rc"] == 3
+    assert crashed["data"] is None
+    assert "half" in crashed["stdout"]
+    assert never["rc"] is None
+    assert never["data"] is None
+    assert never["error"] == "not run: the child interpreter ended in the script before it"
+
+
+def test_a_child_past_the_deadline_is_timed_out_and_the_one_before_kept() -> None:
+    first, hung = children([FIRST, "import time\ntime.sleep(30)\n"], timeout=2)
+    assert first["data"] == {"first": 2}
+    assert first["rc"] == 0
+    assert not first["timed_out"]
+    assert hung["timed_out"], hung
+    assert "no answer within 2.0s" in (hung["error"] or ""), hung
+    assert 1.5 < first["seconds"] + hung["seconds"] < 10

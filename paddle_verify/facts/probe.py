@@ -17,13 +17,14 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from .. import inimage
-from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..engine import EngineError, Session, cid, container_state, daemon_error, daemon_fault, exec_bounded, translated
 from ..engine.client import ENGINE_GONE as ENGINE_GONE_TYPES
 from ..engine.client import image_missing
 from ..engine.tty import TtySession, drive
 from ..manifest import Variant
 from .candidates import judge_candidates
 from .image import ImageFacts
+from .missing import Fault, Met, met
 from .probe_config import probe_config, probe_deadline
 from .schema import ImageInspect, Probe
 
@@ -54,32 +55,34 @@ def gather(session: Session, variant: Variant, settings: ImageSettings) -> Image
         facts.inspect_raw = cast(ImageInspect, image.attrs)
         facts.history_raw = [str(layer.get("CreatedBy", "")) for layer in image.history()]
     except docker.errors.APIError as exc:
-        facts.error = f"{variant.name}: image {variant.image}: {daemon_error(exc)}"
+        facts.error, facts.error_met = f"{variant.name}: image {variant.image}: {daemon_error(exc)}", met(exc)
     except EngineError as exc:
-        facts.error = str(exc)
+        facts.error, facts.error_met = str(exc), met(exc)
     except ENGINE_GONE as exc:
-        facts.error = f"{variant.name}: {unreachable(exc, session.url)}"
+        lost = translated(exc, session.url, variant=variant.name)
+        facts.error, facts.error_met = str(lost), met(lost)
     if facts.error is None:
         tty_future = session.submit(_tty, session, variant, settings.timeout)
         try:
             probe_image(session, facts, settings)
         except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
-            facts.probe_error = _worded(exc, session.url)
+            facts.probe_error, facts.probe_met = _worded(exc, session.url)
         try:
             facts.tty_session = tty_future.result()
         except (EngineError, docker.errors.APIError, *ENGINE_GONE) as exc:
-            facts.tty_error = _worded(exc, session.url)
+            facts.tty_error, facts.tty_met = _worded(exc, session.url)
     facts.seconds = time.monotonic() - start
     return facts
 
 
-def _worded(exc: BaseException, url: str) -> str:
-    """The engine's error in the report's words."""
+def _worded(exc: BaseException, url: str) -> tuple[str, Met]:
+    """The engine's error in the report's words, and whose it is (typed where it arose)."""
     if isinstance(exc, docker.errors.APIError):
-        return f"the engine refused: {daemon_error(exc)}"
+        return f"the engine refused: {daemon_error(exc)}", met(exc)
     if isinstance(exc, EngineError):
-        return str(exc)
-    return unreachable(exc, url)
+        return str(exc), met(exc)
+    lost = translated(exc, url)
+    return str(lost), met(lost)
 
 
 def image_of(session: Session, variant: Variant, pull: bool) -> Image:
@@ -90,13 +93,14 @@ def image_of(session: Session, variant: Variant, pull: bool) -> Image:
         try:
             client.images.pull(ref)
         except docker.errors.APIError as exc:
-            raise EngineError(f"{variant.name}: image {ref} could not be pulled: {daemon_error(exc)}") from None
+            why = f"{variant.name}: image {ref} could not be pulled: {daemon_error(exc)}"
+            raise EngineError(why, fault=daemon_fault(exc)) from None
     try:
         return client.images.get(ref)
     except docker.errors.ImageNotFound:
         raise image_missing(variant.name, ref) from None
     except docker.errors.APIError as exc:
-        raise EngineError(f"{variant.name}: image {ref}: {daemon_error(exc)}") from None
+        raise EngineError(f"{variant.name}: image {ref}: {daemon_error(exc)}", fault=daemon_fault(exc)) from None
 
 
 class PythonMissing(EngineError):
@@ -125,7 +129,8 @@ def probe_image(session: Session, facts: ImageFacts, settings: ImageSettings) ->
             env=dict(variant.runtime.env),
         )
     except docker.errors.APIError as exc:
-        raise EngineError(f"{variant.name}: exec in the container failed: {daemon_error(exc)}") from None
+        why = f"{variant.name}: exec in the container failed: {daemon_error(exc)}"
+        raise EngineError(why, fault=daemon_fault(exc)) from None
     facts.execs += 1
     raw = inimage.read_marked(result.stdout, MARKER)
     if raw is not None:
@@ -138,11 +143,13 @@ def probe_image(session: Session, facts: ImageFacts, settings: ImageSettings) ->
         # A killed container ends its execs a moment before its own status changes: poll, bounded.
         time.sleep(0.1)
         state = container_state(container)
+    fault: Fault | None = None  # the image's, but where the host ran out of memory or killed it
     if result.timed_out:
         why = f"the probe did not finish within {result.seconds:.0f}s"
     elif state["status"] != "running":
         # The container only sleeps: it stops when the kernel (out of memory) or someone kills it.
         whose = facts.memory_limit_note() if state["oom_killed"] else "killed on the host"
+        fault = "host" if not state["oom_killed"] or settings.memory is None else None
         why = (
             f"the container stopped (exit code {state['exit_code']}, OOM killed: {state['oom_killed']}), {whose}; "
             f"last log lines: {state['logs'].strip()[-500:] or '(none)'}"
@@ -154,11 +161,12 @@ def probe_image(session: Session, facts: ImageFacts, settings: ImageSettings) ->
             if settings.memory
             else " (killed on the host: no memory limit)"
         )
+        fault = None if settings.memory else "host"
     elif _python_missing(result.stdout + result.stderr):
         raise PythonMissing(f"{variant.python} is not in the image (exit code {result.rc})")
     else:
         why = f"exit code {result.rc}: {(result.stderr or result.stdout).strip()[-500:]}"
-    raise EngineError(why)
+    raise EngineError(why, fault=fault)
 
 
 def keep_alive(session: Session, variant: Variant, purpose: str, **kwargs: Any) -> Container:

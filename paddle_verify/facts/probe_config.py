@@ -65,8 +65,10 @@ def probe_config(
 
 def probe_deadline(variant: Variant, timeout: float) -> float:
     """An upper bound for the whole probe: its sequential steps, each bounded (the devel builds run
-    beside the others: two phases at most, each bounded by BUILD_DEADLINE_FACTOR timeouts)."""
+    beside the others: two phases at most, each bounded by BUILD_DEADLINE_FACTOR timeouts; run_check
+    and the demo's training follow the imports in their interpreter: a deadline each)."""
     steps = len(variant.runtime.launcher_subcommands) + 2
+    steps += int(variant.runtime.runs_run_check) + int(bool(variant.demo and variant.demo.train))
     if variant.devel:
         steps += len(variant.devel.toolchain) + (2 * BUILD_DEADLINE_FACTOR if variant.devel.builds else 0)
     return timeout * steps + 10

@@ -5,7 +5,7 @@ The rule, stated once: the files of this folder (all but this loader) run in the
 f-strings, no annotations, no ``subprocess`` timeouts, standard library only; a
 script is sent as text with ``python -c`` and answers with one JSON line after a
 marker. ``common.py`` (which, text, run, python_child, Jobs) is sent in front of the
-probes, and ``probe.py``'s parts (children, run_check, secrets, installed, devel, pipcheck) in front of it. The host side reads that JSON through the schemas in :mod:`paddle_verify.facts.schema`.
+probes, and ``probe.py``'s parts (children, run_check, secrets, installed, devel_sources, devel, pipcheck) in front of it. The host side reads that JSON through the schemas in :mod:`paddle_verify.facts.schema`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ PROBES = {
         "run_check.py",
         "secrets.py",
         "installed.py",
+        "devel_sources.py",
         "devel.py",
         "pipcheck.py",
         "probe.py",
     ),
-    "gpu_probe.py": ("common.py", "run_check.py", "devel.py", "gpu_probe.py"),
+    "gpu_probe.py": ("common.py", "run_check.py", "devel_sources.py", "devel.py", "gpu_probe.py"),
 }
 AGENTS = ("agent.py", "netagent.py")  # standalone
 GPU_MARKER = "PADDLE_VERIFY_GPU="  # what gpu_probe.py prints in front of its JSON

@@ -29,8 +29,8 @@ def text(data):
     return data
 
 
-def run(argv, timeout, env=None, stdin_data=None):
-    """Run argv with a deadline; never raises."""
+def run(argv, timeout, env=None, stdin_data=None, cut=text):
+    """Run argv with a deadline; never raises. ``cut`` bounds what is kept of each output."""
     result = {"argv": argv, "rc": None, "stdout": "", "stderr": "", "error": None, "timed_out": False, "seconds": 0.0}
     start = time.time()
     full_env = dict(os.environ)
@@ -50,8 +50,8 @@ def run(argv, timeout, env=None, stdin_data=None):
     finally:
         timer.cancel()
     result["rc"] = proc.returncode
-    result["stdout"] = text(out)
-    result["stderr"] = text(err)
+    result["stdout"] = cut(out)
+    result["stderr"] = cut(err)
     result["seconds"] = round(time.time() - start, 3)
     if result["timed_out"]:
         result["error"] = "%s: no answer within %ss" % (argv[0], timeout)
@@ -69,14 +69,65 @@ def _kill(proc, result):
 def python_child(script, arg, timeout, env):
     """Run a script in a child interpreter; its last stdout line is JSON."""
     res = run([sys.executable, "-c", script, json.dumps(arg)], timeout, env)
-    res["data"] = None
-    lines = [ln for ln in res["stdout"].splitlines() if ln.strip()]
+    res["data"] = _last_json(res["stdout"])
+    return res
+
+
+# The line python_children's glue prints on stdout and on stderr between two scripts, with the time.
+NEXT_CHILD = "PADDLE_VERIFY_NEXT_CHILD"
+NOT_REACHED = "not run:"  # the error of a script python_children never reached
+NEXT_CHILD_GLUE = (
+    "\nimport sys as _pv_sys, time as _pv_time\n"
+    "_pv_sys.stdout.flush(); _pv_sys.stderr.flush()\n"
+    "_pv_sys.stdout.write('\\n%s %r\\n' % (" + repr(NEXT_CHILD) + ", _pv_time.time())); _pv_sys.stdout.flush()\n"
+    "_pv_sys.stderr.write('\\n%s\\n' % " + repr(NEXT_CHILD) + "); _pv_sys.stderr.flush()\n"
+)
+
+
+def python_children(scripts, arg, timeout, env):
+    """Scripts run one after another in ONE child interpreter (one ``import paddle`` for all of
+    them instead of one each), each result what python_child gives for the script alone: its
+    part of stdout and stderr (cut at the line the glue prints between two scripts) and its own
+    JSON line. The child's exit code, deadline and error are the last script it reached; a
+    script it never reached (the one before crashed, hung or exited) says so."""
+    started = time.time()
+    res = run([sys.executable, "-c", NEXT_CHILD_GLUE.join(scripts), json.dumps(arg)], timeout, env, cut=_decoded)
+    outs = res["stdout"].split("\n" + NEXT_CHILD + " ")
+    errs = res["stderr"].split("\n" + NEXT_CHILD + "\n")
+    marks = [started]
+    for i in range(1, len(outs)):  # each part after a mark starts with the mark's time
+        stamp, _, rest = outs[i].partition("\n")
+        marks.append(float(stamp))
+        outs[i] = rest
+    ended = started + res["seconds"]
+    results = []
+    for i in range(len(scripts)):
+        if i >= len(outs):
+            why = NOT_REACHED + " the child interpreter ended in the script before it"
+            results.append(dict(res, rc=None, stdout="", stderr="", error=why, seconds=0.0, data=None))
+            continue
+        last = i == len(outs) - 1
+        part = dict(res, stdout=text(outs[i]), stderr=text(errs[i] if i < len(errs) else ""))
+        if not last:  # it ended and the next one started: it exited well, in time
+            part.update(rc=0, error=None, timed_out=False)
+        part["seconds"] = round((ended if last else marks[i + 1]) - marks[i], 3)
+        part["data"] = _last_json(part["stdout"])
+        results.append(part)
+    return results
+
+
+def _decoded(data):
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+
+def _last_json(stdout):
+    lines = [ln for ln in stdout.splitlines() if ln.strip()]
     if lines:
         try:
-            res["data"] = json.loads(lines[-1])
+            return json.loads(lines[-1])
         except ValueError:
             pass
-    return res
+    return None
 
 
 class Jobs(object):

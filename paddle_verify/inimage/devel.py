@@ -4,134 +4,17 @@
 # with what it must print. probe.py starts each step as one of its Jobs (start_devel_builds), so the
 # builds overlap its other steps; gpu_probe.py runs the "cuda" step's program on a GPU (run_cuda).
 # Steps: c (stdio.h), cxx (iostream, vector), python_extension (Python.h, imported by this Python),
-# custom_op (paddle.utils.cpp_extension.load: paddle's C++ headers, built and run on a tensor),
+# custom_op (paddle.utils.cpp_extension.load: paddle's C++ headers, built and run on a tensor; in the
+# imports' interpreter, after them: probe.py),
 # cuda (the contract's cuda_compiler: a kernel compiled and linked; run only where a GPU is).
 # Python 2.7 and 3.x, standard library only (see the rule in __init__.py); which() and run() come
-# from common.py, sent in front of this.
+# from common.py, the sources and EXPECTED from devel_sources.py, sent in front of this.
+import json
 import os
 import shutil
 import sys
 import sysconfig
 import tempfile
-
-C_SOURCE = r"""#include <stdio.h>
-int main(void) { printf("pv-c %d\n", 6 * 7); return 0; }
-"""
-
-CXX_SOURCE = r"""#include <iostream>
-#include <vector>
-int main() {
-  std::vector<int> v;
-  for (int i = 1; i <= 10; ++i) v.push_back(i);
-  int sum = 0;
-  for (std::vector<int>::size_type i = 0; i < v.size(); ++i) sum += v[i];
-  std::cout << "pv-cxx " << sum << std::endl;
-  return 0;
-}
-"""
-
-# Python 2 and 3 alike: the module's init differs, the rest is the same C API.
-PYEXT_SOURCE = r"""#include <Python.h>
-static PyObject *twice_plus_one(PyObject *self, PyObject *args) {
-  long v;
-  if (!PyArg_ParseTuple(args, "l", &v)) return NULL;
-  return Py_BuildValue("l", 2 * v + 1);
-}
-static PyMethodDef methods[] = {{"twice_plus_one", twice_plus_one, METH_VARARGS, "2v+1"}, {NULL, NULL, 0, NULL}};
-#if PY_MAJOR_VERSION >= 3
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "pv_ext", NULL, -1, methods};
-PyMODINIT_FUNC PyInit_pv_ext(void) { return PyModule_Create(&module); }
-#else
-PyMODINIT_FUNC initpv_ext(void) { Py_InitModule("pv_ext", methods); }
-#endif
-"""
-
-PYEXT_IMPORT = (
-    "import sys; sys.path.insert(0, sys.argv[1]); import pv_ext; print('pv-ext %d' % pv_ext.twice_plus_one(20))"
-)
-
-CUSTOM_OP_SOURCE = r"""#include "paddle/extension.h"
-#include <vector>
-std::vector<paddle::Tensor> PvScaleAdd(const paddle::Tensor& x) {
-  PD_CHECK(x.is_cpu(), "pv_scale_add: x must be a CPU tensor");
-  auto out = paddle::empty_like(x);
-  const float* in = x.data<float>();
-  float* res = out.data<float>();
-  for (int64_t i = 0; i < x.numel(); ++i) res[i] = 2.0f * in[i] + 1.0f;
-  return {out};
-}
-PD_BUILD_OP(pv_scale_add).Inputs({"X"}).Outputs({"Out"}).SetKernelFn(PD_KERNEL(PvScaleAdd));
-"""
-
-# The build's own output (verbose=True: every command, and the compiler's messages) goes to a log
-# file, not to this child's stdout: it is long, and what run() keeps of an output (its first and last
-# 2000 characters) could cut the compiler's error out. On failure the child prints the log's lines
-# that say "error" (the compiler's first ones), its last lines and the exception, in that order.
-CUSTOM_OP_SCRIPT = r"""
-import os, sys
-d = sys.argv[1]
-log = os.path.join(d, "build.log")
-sys.stdout.flush()
-sys.stderr.flush()
-saved = os.dup(1), os.dup(2)
-fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 420)
-os.dup2(fd, 1)
-os.dup2(fd, 2)
-failed = None
-try:
-    import paddle
-    from paddle.utils import cpp_extension
-    build = os.path.join(d, "build")
-    os.mkdir(build)
-    # -O0 -g0 after the build's own -O2 -g: the same proof (paddle's headers compile, libpaddle links,
-    # the op runs) in ~5 s of a core instead of ~8 (3.3.1's cpu-devel, measured side by side).
-    mod = cpp_extension.load(name="pv_custom_op", sources=[os.path.join(d, "pv_op.cc")],
-                             build_directory=build, extra_cxx_cflags=["-O0", "-g0"], verbose=True)
-    out = mod.pv_scale_add(paddle.to_tensor([1.0, 2.0, 3.0], dtype="float32"))
-    result = "pv-custom-op %s" % out.numpy().tolist()
-except BaseException as exc:
-    failed = "%s: %s" % (type(exc).__name__, exc)
-sys.stdout.flush()
-sys.stderr.flush()
-os.dup2(saved[0], 1)
-os.dup2(saved[1], 2)
-if failed:
-    with open(log) as fh:
-        lines = [ln.rstrip() for ln in fh if ln.strip()]
-    errors = [ln for ln in lines if "error" in ln.lower()][:6]
-    sys.stdout.write("\n".join(errors + ["--- the build's last lines (%d in all):" % len(lines)] + lines[-6:] + [failed]) + "\n")
-    sys.exit(1)
-sys.stdout.write("\n" + result + "\n")
-"""
-
-CUDA_SOURCE = r"""#include <cstdio>
-#include <cuda_runtime.h>
-__global__ void twice_plus_one(int *y, int n) {
-  int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = 2 * i + 1;
-}
-int main() {
-  const int n = 8;
-  int host[n], *dev = 0;
-  cudaError_t err = cudaMalloc(&dev, n * sizeof(int));
-  if (err == cudaSuccess) { twice_plus_one<<<1, 32>>>(dev, n); err = cudaGetLastError(); }
-  if (err == cudaSuccess) err = cudaMemcpy(host, dev, n * sizeof(int), cudaMemcpyDeviceToHost);
-  if (err != cudaSuccess) { printf("pv-cuda error: %s\n", cudaGetErrorString(err)); return 1; }
-  printf("pv-cuda");
-  for (int i = 0; i < n; ++i) printf(" %d", host[i]);
-  printf("\n");
-  cudaFree(dev);
-  return 0;
-}
-"""
-
-EXPECTED = {
-    "c": "pv-c 42",
-    "cxx": "pv-cxx 55",
-    "python_extension": "pv-ext 41",
-    "custom_op": "pv-custom-op [3.0, 5.0, 7.0]",
-    "cuda": "pv-cuda 1 3 5 7 9 11 13 15",
-}
 
 
 def _ext_suffix():
@@ -159,8 +42,15 @@ def _phases(step, d, cfg):
         include = python_headers()["include"]  # probe.py's: where `setup.py build_ext` looks (Debian's 2.7)
         argv = [cfg["c_compiler"], "-shared", "-fPIC", "-I" + include, j("pv_ext.c"), "-o", j("pv_ext" + _ext_suffix())]
         return [("compile", argv, "pv_ext.c", PYEXT_SOURCE), ("import", [exe, "-c", PYEXT_IMPORT, d], None, None)]
-    if step == "custom_op":
-        return [("build and run", [exe, "-c", CUSTOM_OP_SCRIPT, d], "pv_op.cc", CUSTOM_OP_SOURCE)]
+    if step == "custom_op":  # run by probe.py in the imports' interpreter (custom_op_chained), after them
+        return [
+            (
+                "build and run",
+                [exe, "-c", CUSTOM_OP_SCRIPT, json.dumps({"custom_op_dir": d})],
+                "pv_op.cc",
+                CUSTOM_OP_SOURCE,
+            )
+        ]
     if step == "cuda":
         phases = [("compile", [cfg["cuda_compiler"], "-o", j("pv_cuda"), j("pv_cuda.cu")], "pv_cuda.cu", CUDA_SOURCE)]
         return phases + ([("run", [j("pv_cuda")], None, None)] if cfg.get("cuda_run") else [])
@@ -184,10 +74,12 @@ def _niced(argv):
     return [nice, "-n", "15"] + argv if nice else argv
 
 
-def build_step(step, cfg, env):
-    """One step: its phases in order, the first that fails ends it. Never raises for the image's faults."""
+def build_step(step, cfg, env, runner=None, d=None):
+    """One step: its phases in order, the first that fails ends it. Never raises for the image's faults.
+    ``runner(argv)``, when given, runs a phase instead of run() (the custom op: in the imports'
+    interpreter); ``d``: the step's directory, made by whoever gave the runner (removed here)."""
     timeout = cfg["timeout"]  # each phase's deadline
-    d = tempfile.mkdtemp(prefix="pv-devel-")
+    d = d or tempfile.mkdtemp(prefix="pv-devel-")
     out = {
         "step": step,
         "ok": False,
@@ -209,7 +101,7 @@ def build_step(step, cfg, env):
             if phase == "compile" and not which(argv[0]):
                 out.update(phase=phase, argv=argv, output="%s is not on PATH" % argv[0])
                 return out
-            res = run(_niced(argv), timeout, env)
+            res = runner(argv) if runner else run(_niced(argv), timeout, env)
             out["seconds"] = round(out["seconds"] + res["seconds"], 3)
             both = (res["stderr"] + "\n" + res["stdout"]).strip()
             out.update(phase=phase, argv=argv, rc=res["rc"], output=both[-1500:], timed_out=res["timed_out"])
@@ -233,9 +125,32 @@ def build_step(step, cfg, env):
 
 
 def start_devel_builds(jobs, cfg, env):
-    """Each step as a job of its own: the builds overlap each other and the probe's other steps."""
+    """Each step as a job of its own: the builds overlap each other and the probe's other steps. The
+    custom op is not among them: probe.py runs it after the imports, in their interpreter (one
+    ``import paddle`` less), and gives its result to custom_op_result."""
     for step in cfg["steps"]:
-        jobs.start("devel_builds." + step, build_step, step, cfg, env)
+        if step != "custom_op":
+            jobs.start("devel_builds." + step, build_step, step, cfg, env)
+
+
+def custom_op_chained(cfg):
+    """(the script, its directory) of the custom op, for the imports' interpreter, or (None, None) when
+    the contract asks for none. The directory holds its source; custom_op_result removes it."""
+    if "custom_op" not in cfg["steps"]:
+        return None, None
+    d = tempfile.mkdtemp(prefix="pv-devel-")
+    for _phase, _argv, name, source in _phases("custom_op", d, cfg):
+        with open(os.path.join(d, name), "w") as fh:
+            fh.write(source)
+    return CUSTOM_OP_SCRIPT, d
+
+
+def custom_op_result(cfg, env, d, part):
+    """The custom op's result (as build_step gives it) from its part of the imports' interpreter (or
+    from the probe's own error, when that interpreter's job failed)."""
+    res = {"rc": None, "stdout": "", "stderr": "", "error": None, "timed_out": False, "seconds": 0.0}
+    res.update(part)
+    return build_step("custom_op", cfg, env, runner=lambda argv: res, d=d)
 
 
 def collect_devel_builds(jobs, facts, cfg):
@@ -243,6 +158,8 @@ def collect_devel_builds(jobs, facts, cfg):
     than theirs) and put their results in facts["devel_builds"], by step."""
     results = {}
     for step in cfg["steps"]:
+        if step == "custom_op":  # probe.py's, after the imports
+            continue
         thread, holder = jobs.started.pop("devel_builds." + step)
         thread.join(2 * cfg["timeout"] + 5)  # at most two phases, each bounded by cfg["timeout"]
         results[step] = holder.get("value", {"error": "devel build %s did not finish" % step})

@@ -4,9 +4,9 @@
 # prints one JSON line prefixed with MARKER. It must run on Python 2.7 and 3.x
 # (the historical images ran Python 2), so: no f-strings, no annotations, no
 # subprocess timeouts, and nothing outside the standard library.
-# which(), text(), run(), python_child() and Jobs come from common.py; IMPORTS and CUDA from
+# which(), text(), run(), python_child(), python_children(), NOT_REACHED and Jobs come from common.py; IMPORTS and CUDA from
 # children.py, RUN_CHECK from run_check.py, secret_scan from secrets.py, installed_packages from installed.py,
-# start_devel_builds and collect_devel_builds from devel.py, pip_check from pipcheck.py: all sent in front
+# start_devel_builds, collect_devel_builds, build_step, custom_op_chained and custom_op_result from devel.py, pip_check from pipcheck.py: all sent in front
 # of this.
 import json
 import os
@@ -116,16 +116,21 @@ def main():
     jobs = Jobs("probe")
 
     jobs.start("launcher_runs", launcher_runs, cfg, env)
-    jobs.start(
-        "imports",
-        python_child,
-        IMPORTS,
-        {"packages": cfg["packages"], "py_paddle_init": cfg["py_paddle_init"], "computation": cfg["computation"]},
-        timeout,
-        env,
-    )
-    if cfg.get("run_check"):  # paddle's own install check, side by side with the imports (it imports paddle too)
-        jobs.start("run_check", python_child, RUN_CHECK, {}, timeout, env)
+    # The imports, then paddle's own install check, the demo's training and the devel custom op, in ONE
+    # interpreter: one import of paddle for all (each keeps its own output, exit and deadline: python_children).
+    builds = cfg.get("devel_builds")
+    op_script, op_dir = custom_op_chained(builds) if builds else (None, None)
+    chain = [("imports", IMPORTS)] + ([("run_check", RUN_CHECK)] if cfg.get("run_check") else [])
+    chain += [("demo_train", cfg["demo_train"])] if cfg.get("demo_train") else []
+    chain += [("custom_op", op_script)] if op_script else []
+    imports_cfg = {
+        "packages": cfg["packages"],
+        "py_paddle_init": cfg["py_paddle_init"],
+        "computation": cfg["computation"],
+        "custom_op_dir": op_dir,
+    }
+    chain_seconds = timeout * (len(chain) - (1 if op_script else 0)) + (builds["timeout"] if op_script else 0)
+    jobs.start("chain", python_children, [script for _, script in chain], imports_cfg, chain_seconds, env)
     if cfg.get("cuda"):
         jobs.start("cuda", python_child, CUDA, cfg["cuda"], timeout, env)
     jobs.start("packages", installed_packages)
@@ -133,8 +138,6 @@ def main():
         jobs.start("secrets", secret_scan, cfg["secrets"])
     if cfg.get("pip_check"):
         jobs.start("pip_check", pip_check, cfg["pip_check"], env)
-    if cfg.get("demo_train"):
-        jobs.start("demo_train", python_child, cfg["demo_train"], {}, timeout, env)
     if cfg.get("devel"):
         dv = cfg["devel"]
         facts["devel"] = {
@@ -142,9 +145,23 @@ def main():
             "headers": python_headers(),
             "sources": source_facts(dv["source_dirs"], dv["source_markers"]),
         }
-    if cfg.get("devel_builds"):
-        start_devel_builds(jobs, cfg["devel_builds"], env)
-        collect_devel_builds(jobs, facts, cfg["devel_builds"])
+    if builds:
+        start_devel_builds(jobs, builds, env)
+        collect_devel_builds(jobs, facts, builds)
+    thread, holder = jobs.started.pop("chain")
+    thread.join(chain_seconds + 5)
+    parts = holder.get("value", {"error": "probe: the imports did not finish"})
+    for i, (name, script) in enumerate(chain):  # a list of results, one per script, or the job's own error
+        part = parts[i] if isinstance(parts, list) else parts
+        if part.get("rc") is None and str(part.get("error")).startswith(NOT_REACHED):
+            # The script before it ended the interpreter (a crash is that script's finding): this one
+            # is judged on its own, in a child of its own, as if it had never shared one.
+            part = None if name == "custom_op" else python_child(script, imports_cfg, timeout, env)
+        if name == "custom_op":
+            done = custom_op_result(builds, env, op_dir, part) if part else build_step(name, builds, env, d=op_dir)
+            facts["devel_builds"]["custom_op"] = done
+        else:
+            facts[name] = part
     jobs.collect(facts, timeout)
     facts["oom_kills"] = oom_kills()
     sys.stdout.write("\n" + MARKER + json.dumps(facts) + "\n")

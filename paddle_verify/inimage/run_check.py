@@ -1,5 +1,6 @@
-# The child script that runs paddle's own install check in the image, beside probe.py's other
-# steps (and gpu_probe.py's, in a container that has the host's GPUs): paddle.utils.run_check()
+# The child script that runs paddle's own install check in the image: probe.py runs it after the
+# imports in their interpreter (python_children), gpu_probe.py in a child of its own, in a container
+# that has the host's GPUs: paddle.utils.run_check()
 # in paddle 2.x and 3.x, paddle.fluid.install_check.run_check() in 1.x. What it prints is the
 # verdict (the host judges it: paddle_verify/facts/run_check.py); it prints to this child's
 # stdout and stderr, then the child's last line is which check ran and what it raised.
