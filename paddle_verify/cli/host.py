@@ -13,29 +13,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..argtypes import directory, seconds
 from ..exits import EXIT_HOST
 from ..gpu.host import discover
 from ..gpu.readiness import assess
 
 if TYPE_CHECKING:
     from ..manifest import Variant
-
-
-def _directory(value: str) -> Path:
-    path = Path(value)
-    if not path.is_absolute() or not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{value!r} is not an absolute path of an existing directory")
-    return path
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
-    return seconds
 
 
 def add_parser(commands: Any) -> None:
@@ -46,20 +30,20 @@ def add_parser(commands: Any) -> None:
     h.add_argument(
         "--driver-lib-dir",
         action="append",
-        type=_directory,
+        type=directory,
         default=[],
         metavar="DIR",
         help="also look for the driver's libraries (libcuda*, libnvidia*) here (repeatable)",
     )
     h.add_argument(
         "--root",
-        type=_directory,
+        type=directory,
         default=Path("/"),
         metavar="DIR",
         help="look up every host path under DIR (default: /; the suite's self-tests give a fake host tree)",
     )
     h.add_argument(
-        "--timeout", type=_seconds, default=30.0, metavar="SECONDS", help="deadline of each step (default: 30)"
+        "--timeout", type=seconds, default=30.0, metavar="SECONDS", help="deadline of each step (default: 30)"
     )
     h.set_defaults(func=run)
 

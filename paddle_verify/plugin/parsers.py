@@ -7,6 +7,8 @@ import argparse
 import re
 from pathlib import Path
 
+from ..argtypes import directory as directory  # re-exported: the options name every parser here
+from ..argtypes import seconds as seconds
 from ..engine.client import SCHEMES
 from ..facts.baseline import BaselineError
 from ..facts.baseline import load as load_baseline
@@ -53,16 +55,6 @@ def baseline(value: str) -> str:
     return value
 
 
-def seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 < seconds <= 24 * 3600:
-        raise argparse.ArgumentTypeError(f"{value!r}: seconds must be > 0 and at most a day")
-    return seconds
-
-
 def percent(value: str) -> float:
     try:
         pct = float(value)
@@ -105,13 +97,6 @@ def gpu_mode(value: str) -> str:
     if value not in MODES:
         raise argparse.ArgumentTypeError(f"{value!r} is not a GPU mapping mode (valid: {', '.join(MODES)})")
     return value
-
-
-def directory(value: str) -> Path:
-    path = Path(value)
-    if not path.is_absolute() or not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{value!r} is not an absolute path of an existing directory")
-    return path
 
 
 def store(value: str) -> str:
