@@ -1,6 +1,7 @@
 """Failures attributed: the image's, the host's or the suite's own; a run failed only by the host exits 8.
 
-The causes are classified as the suite words them (unit); an inner run of checks written
+Whose a cause is, is typed where it arises (the engine's errors, the facts that keep them; unit):
+no words are read back; an inner run of checks written
 for the test raises the host's causes without touching the engine (a daemon lost, memory,
 no GPU) and shows the fault in ``summary.json``, JUnit and the terminal, and the exit code;
 a broken image on a healthy engine fails as the image's. A daemon really stopped in the
@@ -12,49 +13,69 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import docker.errors
 import pytest
 
-from paddle_verify.engine.client import UNREACHABLE
-from paddle_verify.facts import FactMissing
-from paddle_verify.facts.missing import fault_of
+from paddle_verify.engine import DaemonUnreachable, EngineError, translated
+from paddle_verify.engine.client import UNREACHABLE, image_missing
+from paddle_verify.facts import FactMissing, ImageFacts
+from paddle_verify.facts.missing import met
+from paddle_verify.facts.probe import PythonMissing
+from paddle_verify.facts.schema import Probe
+from paddle_verify.manifest import load
 from paddle_verify.plugin.outcomes import EXIT_HOST, fault
 
 from .conftest import REFERENCE, ImageFactory, InnerRun, run_suite
 from .defects import DEFECTS
 
 
+def _refused(explanation: str) -> docker.errors.APIError:
+    return docker.errors.APIError("500 Server Error", explanation=explanation)
+
+
 @pytest.mark.parametrize(
-    ("cause", "whose"),
+    ("exc", "whose"),
     [
-        (f"cpu: {UNREACHABLE}unix:///var/run/docker.sock: Connection refused", "host"),
-        ("cpu: cannot create a container of x: write /var/lib/docker/tmp: no space left on device", "host"),
-        ("gpu: no NVIDIA GPU on this host: looked at /dev/nvidia*: none", "host"),
-        ("client version 1.45 is too new. Maximum supported API version is 1.24", "host"),
-        (
-            "cpu: the import probe in python3 gave no answer: killed by SIGKILL; OOM killed: the kernel killed 1 "
-            "process(es) in the container out of memory at the host's limit (the container has no memory limit)",
-            "host",
-        ),
-        (
-            "cpu: the container stopped (exit code 137, OOM killed: False), killed on the host; last log lines: ",
-            "host",
-        ),
-        (
-            "cpu: the import probe in python3 gave no answer: killed by SIGKILL; OOM killed: the kernel killed 1 "
-            "process(es) in the container out of memory at its --memory limit 100m",
-            "image",
-        ),
-        ("cpu: python3 is not in the image (exit code 127)", "image"),
-        ("cpu: image paddledev/paddlepaddle:latest-cpu is not present (the suite pulls only with --pull)", "image"),
-        ("cpu: the probe did not finish within 61s", "image"),
+        (translated(ConnectionRefusedError(111, "Connection refused"), "unix:///x", variant="cpu"), "host"),
+        (_refused("write /var/lib/docker/tmp/x: no space left on device"), "host"),
+        (_refused("client version 1.45 is too new. Maximum supported API version is 1.24"), "host"),
+        (EngineError("cpu: the container stopped (...), killed on the host", fault="host"), "host"),
+        (_refused("No such image: paddledev/paddlepaddle:latest-cpu"), "image"),
+        (image_missing("cpu", "paddledev/paddlepaddle:latest-cpu"), "image"),
+        (PythonMissing("python3 is not in the image (exit code 127)"), "image"),
+        (EngineError("cpu: the probe did not finish within 61s"), "image"),
     ],
+    ids=["lost", "disk-full", "engine-too-old", "killed", "no-such-image", "absent", "no-python", "timeout"],
 )
-def test_causes_are_attributed(cause: str, whose: str) -> None:
-    assert fault_of(cause) == whose
-    assert FactMissing(cause).fault == whose
-    assert FactMissing("cpu: no facts from the image", cause=cause).fault == whose
+def test_engine_errors_say_whose_where_they_arise(exc: BaseException, whose: str) -> None:
+    """Whose an engine error is, typed by its raiser (the daemon's refusal read where it is met);
+    the facts keep it (:func:`met`) and the missing fact carries it, and a lost daemon's cause."""
+    kept = met(exc)
+    facts = ImageFacts(variant=load(REFERENCE).variants["cpu"], error=str(exc), error_met=kept)
+    missing = facts.unavailable()
+    assert missing is not None, "an image with an error has no facts"
+    assert missing.fault == whose, f"{exc!r}: {missing.fault}, expected {whose}"
+    if isinstance(exc, DaemonUnreachable):
+        assert missing.cause == exc.line == f"{UNREACHABLE}unix:///x: Connection refused", missing.cause
+
+
+def test_the_words_of_a_message_decide_nothing() -> None:
+    """No fault is read back from words: a host's phrase in a message the raiser did not type is the image's."""
+    for words in (f"cpu: {UNREACHABLE}unix:///x: Connection refused", "cpu: no NVIDIA GPU on this host"):
+        assert FactMissing(words).fault == "image", words
+        assert FactMissing(words, fault="host").fault == "host", words
+
+
+@pytest.mark.parametrize(("memory", "whose"), [(None, "host"), ("100m", "image")])
+def test_a_probe_child_killed_is_the_hosts_without_a_memory_limit(memory: str | None, whose: str) -> None:
+    killed = {"data": None, "error": None, "stderr": "", "rc": -9}
+    probe = cast(Probe, {"imports": killed, "oom_kills": 1})
+    facts = ImageFacts(variant=load(REFERENCE).variants["cpu"], memory=memory, probe_raw=probe)
+    with pytest.raises(FactMissing) as caught:
+        _ = facts.imports
+    assert caught.value.fault == whose, f"--memory {memory}: {caught.value} is {caught.value.fault}'s"
 
 
 class _Item:
@@ -73,7 +94,7 @@ class _Item:
         (AssertionError("cpu: `paddle version` says 3.3.0"), (), "image"),
         (pytest.fail.Exception("security finding (--release): ..."), (), "image"),
         (AssertionError("cpu: the Docker host's kernel is '3.2'"), ("about_host",), "host"),
-        (FactMissing(f"cpu: {UNREACHABLE}unix:///x: Connection refused"), (), "host"),
+        (FactMissing(f"cpu: {UNREACHABLE}unix:///x: Connection refused", fault="host"), (), "host"),
         (ConnectionError("Connection aborted"), (), "host"),
         (KeyError("imports"), (), "suite"),
         (TypeError("'NoneType' object is not subscriptable"), (), "suite"),
@@ -86,17 +107,24 @@ def test_exceptions_are_attributed(exc: BaseException, markers: tuple[str, ...],
 # --- inner runs ------------------------------------------------------------------------
 
 # Checks that fail the way the engine and the host make them fail, without touching the engine.
-HOST_CHECKS = f"""
+HOST_CHECKS = """
+from paddle_verify.engine import DaemonUnreachable, EngineError
 from paddle_verify.facts import FactMissing
+from paddle_verify.facts.missing import met
+
+def lost(variant):
+    kept = met(DaemonUnreachable(url="unix:///var/run/docker.sock", reason="Connection refused", variant=variant.name))
+    return FactMissing(f"{variant.name}: the daemon is gone", cause=kept.cause, fault=kept.fault)
 
 def test_daemon_lost(variant):
-    raise FactMissing(f"{{variant.name}}: {UNREACHABLE}unix:///var/run/docker.sock: Connection refused")
+    raise lost(variant)
 
 def test_daemon_lost_again(variant):  # the same cause: not run
-    raise FactMissing(f"{{variant.name}}: {UNREACHABLE}unix:///var/run/docker.sock: Connection refused")
+    raise lost(variant)
 
 def test_disk_full(variant):
-    raise FactMissing(f"{{variant.name}}: cannot create a container: no space left on device")
+    kept = met(EngineError("cannot create a container: no space left on device", fault="host"))
+    raise FactMissing(f"{variant.name}: cannot create a container: no space left on device", fault=kept.fault)
 
 def test_passes(variant):
     pass

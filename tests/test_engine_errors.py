@@ -31,7 +31,8 @@ def test_exit_codes_are_one_enum_with_the_old_name_kept() -> None:
 
 def test_the_raiser_says_whose_fault() -> None:
     assert DaemonUnreachable("x").fault == "host", "a lost daemon is the host's"
-    assert EngineError("x").fault is None, "an engine error leaves the fault to the words (the fallback)"
+    assert EngineError("x").fault is None, "an engine error the raiser did not type is not the host's"
+    assert EngineError("x", fault="host").fault == "host", "the raiser types it"
     assert FactMissing("cpu: whatever the words", fault="host").fault == "host", "fault= given wins over words"
 
 

@@ -108,7 +108,10 @@ def wait_for_probe(client: docker.DockerClient, label: str, seconds: float = 60)
     """Until a check container of the run runs the probe (``python3 -c``), polled with a deadline."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        for c in client.containers.list(filters={"label": [f"{LABEL_RUN}={label}", "org.paddle-verify.purpose=check"]}):
+        # sparse: no inspect of each listed container, which a run removing them meanwhile would make a 404
+        for c in client.containers.list(
+            sparse=True, filters={"label": [f"{LABEL_RUN}={label}", "org.paddle-verify.purpose=check"]}
+        ):
             with contextlib.suppress(docker.errors.APIError):
                 if any("-c" in " ".join(p) for p in c.top().get("Processes") or []):
                     return
@@ -194,6 +197,7 @@ def test_two_sessions_at_once_do_not_disturb_each_other(
     assert clean_within(docker_client, second.label) == []
 
 
+@pytest.mark.soak
 def test_xdist_gives_the_serial_outcomes(
     start: Spawn, docker_client: docker.DockerClient, reference_images: dict[str, str]
 ) -> None:
@@ -208,6 +212,7 @@ def test_xdist_gives_the_serial_outcomes(
     assert clean_within(docker_client, parallel.label) == []
 
 
+@pytest.mark.soak
 def test_thirty_runs_leave_the_engine_as_they_found_it(
     start: Spawn, docker_client: docker.DockerClient, reference_images: dict[str, str]
 ) -> None:
@@ -280,13 +285,14 @@ def test_container_killed_mid_run_fails_its_checks_and_others_go_on(
     victim = None
     while victim is None and time.monotonic() < deadline:
         for c in docker_client.containers.list(
+            sparse=True,
             filters={
                 "label": [
                     f"{LABEL_RUN}={run.label}",
                     "org.paddle-verify.purpose=check",
                     "org.paddle-verify.variant=cpu",
                 ]
-            }
+            },
         ):
             victim = c
         time.sleep(0.1)  # polling the engine, bounded by the deadline

@@ -26,16 +26,32 @@ UNREACHABLE = "Docker daemon unreachable at "  # how every lost daemon is worded
 
 
 class EngineError(RuntimeError):
-    """A problem with the engine or a resource, worded for the report; ``fault``: whose it is,
-    when the raiser knows (``None``: the message decides, :func:`~paddle_verify.facts.missing.fault_of`)."""
+    """A problem with the engine or a resource, worded for the report; ``fault``: whose it is, set
+    by the raiser (``None``: not the host's; a check that meets it fails as the image's)."""
 
     fault: Fault | None = None
 
+    def __init__(self, message: str = "", *, fault: Fault | None = None) -> None:
+        super().__init__(message)
+        if fault is not None:
+            self.fault = fault
+
 
 class DaemonUnreachable(EngineError):
-    """The daemon did not answer (at the start, or lost mid-run): the host's fault."""
+    """The daemon did not answer (at the start, or lost mid-run): the host's fault.
+
+    Typed by the raiser: ``url`` (the engine's address), ``reason`` (why, in a few words) and
+    ``line`` (the lost daemon in one line, naming no variant: one cause for the run, whichever
+    variant met it); the message is ``line``, after ``variant: `` when a variant is named."""
 
     fault: Fault | None = "host"
+
+    def __init__(self, message: str = "", *, url: str = "", reason: str = "", variant: str | None = None) -> None:
+        self.url = url
+        self.reason = reason or message
+        self.line = message or f"{UNREACHABLE}{url}: {reason}"
+        self.variant = variant
+        super().__init__(f"{variant}: {self.line}" if variant else self.line)
 
 
 # What a lost connection to the daemon raises through docker-py (requests', urllib3's, the socket's,
@@ -52,8 +68,9 @@ ENGINE_GONE = (
 
 def translated(exc: BaseException, url: str | None = None, *, variant: str | None = None) -> DaemonUnreachable:
     """The lost engine's one error for ``exc`` (one of :data:`ENGINE_GONE`), naming the variant if given."""
-    text = str(exc) if isinstance(exc, DaemonUnreachable) else unreachable(exc, url)
-    return DaemonUnreachable(f"{variant}: {text}" if variant and not text.startswith(f"{variant}:") else text)
+    if isinstance(exc, DaemonUnreachable):
+        return DaemonUnreachable(exc.line, url=exc.url, reason=exc.reason, variant=variant or exc.variant)
+    return DaemonUnreachable(url=url or daemon_url(), reason=_reason(exc), variant=variant)
 
 
 def daemon_url() -> str:
@@ -124,7 +141,7 @@ def connect(timeout: float = 10.0, engine: Engine | None = None) -> docker.Docke
     except Exception as exc:  # docker-py raises requests', urllib3's and its own errors
         if client is not None:
             client.close()
-        failure = DaemonUnreachable(f"{UNREACHABLE}{url}: {_reason(exc)}")
+        failure = DaemonUnreachable(url=url, reason=_reason(exc))
     else:
         return client
     # A client whose constructor failed (asking the version) leaves its socket to the garbage
@@ -156,6 +173,18 @@ def daemon_error(exc: BaseException) -> str:
     if explanation:
         return str(explanation.decode() if isinstance(explanation, bytes) else explanation)
     return str(exc)
+
+
+# The daemon's refusals that are the host's: its disk full, or an engine too old for the suite's API.
+# docker-py gives them no code of their own: read HERE, where the daemon's error is met, and carried
+# on typed (:func:`daemon_fault` -> an error's ``fault``); nothing downstream reads the words again.
+HOST_REFUSALS = ("no space left on device", "maximum supported api version", "is too new")
+
+
+def daemon_fault(exc: BaseException) -> Fault | None:
+    """Whose the daemon's refusal ``exc`` is: the host's (disk full, engine too old), else not said."""
+    text = daemon_error(exc).lower()
+    return "host" if any(words in text for words in HOST_REFUSALS) else None
 
 
 def unreachable(exc: BaseException, url: str | None = None) -> str:

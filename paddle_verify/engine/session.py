@@ -23,7 +23,7 @@ import requests
 from docker.models.containers import Container
 
 from . import libpod
-from .client import DaemonUnreachable, EngineError, daemon_error, daemon_url, image_missing, unreachable
+from .client import EngineError, daemon_error, daemon_fault, daemon_url, image_missing, translated
 from .labels import LABEL_OWNER, LABEL_ROLE, LABEL_RUN, LABEL_SESSION, LABEL_SUITE, LABEL_VARIANT, SUITE, owner_token
 from .sweep import sweep
 
@@ -98,9 +98,11 @@ class Session:
                 why = (
                     f"CDI devices ({', '.join(cdi_devices)}) need Podman's libpod API, which this engine does not serve"
                 )
-            raise EngineError(f"{variant}: cannot create a container of {image}: {why}") from None
+            raise EngineError(
+                f"{variant}: cannot create a container of {image}: {why}", fault=daemon_fault(exc)
+            ) from None
         except (requests.exceptions.RequestException, OSError) as exc:
-            raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
+            raise translated(exc, self.url, variant=variant) from None
         with self._lock:
             late = self.closed
             if not late:
@@ -116,10 +118,12 @@ class Session:
             container.start()
         except docker.errors.APIError as exc:
             self.remove(cid(container))
-            raise EngineError(f"{variant}: container did not start: {daemon_error(exc)}") from None
+            raise EngineError(
+                f"{variant}: container did not start: {daemon_error(exc)}", fault=daemon_fault(exc)
+            ) from None
         except (requests.exceptions.RequestException, OSError) as exc:
             self.remove(cid(container))
-            raise DaemonUnreachable(f"{variant}: {unreachable(exc, self.url)}") from None
+            raise translated(exc, self.url, variant=variant) from None
 
     def forget(self, ident: str) -> None:
         """The container was removed by its user (the page's ``docker rm``): not ours to remove."""

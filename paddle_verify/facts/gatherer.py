@@ -4,7 +4,8 @@ variant is gathered once per session, concurrently, in the session's threads.
 A :class:`Kind` names what is gathered and how (a function of the variant that never
 raises for the engine's errors: they are the facts' own ``error``). What escapes a kind
 all the same because the daemon went away (docker-py's requests/urllib3 errors) reaches
-its reader as the lost engine's one :class:`~paddle_verify.facts.FactMissing` (the host's). The gatherer keeps one
+its reader as the lost engine's one :class:`~paddle_verify.facts.FactMissing` (the host's: built by
+``lost``, the plugin's engine column, else from the typed error). The gatherer keeps one
 future per kind and variant; it starts nothing it is not asked for, and owns no resource:
 the threads and containers belong to the :class:`~paddle_verify.engine.Session`, whose
 owner closes it.
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from ..engine import ENGINE_GONE, Session, translated
+from ..engine import ENGINE_GONE, DaemonUnreachable, Session, translated
 from ..manifest import Variant
 from .missing import FactMissing
 
@@ -36,8 +37,11 @@ class Kind(Generic[F]):
 class Gatherer:
     """Facts of every kind and variant, each gathered once, concurrently, on first use."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, lost: Callable[[Variant, DaemonUnreachable], FactMissing] | None = None
+    ) -> None:
         self.session = session
+        self.lost = lost or _lost
         self._lock = threading.Lock()
         self._futures: dict[tuple[str, str], concurrent.futures.Future[Any]] = {}
 
@@ -55,11 +59,15 @@ class Gatherer:
         try:
             return cast(F, self._futures[(kind.name, variant.name)].result())
         except ENGINE_GONE as exc:
-            lost = translated(exc, self.session.url, variant=variant.name)
-            raise FactMissing(str(lost), fault="host") from None
+            raise self.lost(variant, translated(exc, self.session.url, variant=variant.name)) from None
 
     def finished(self, kind: Kind[F]) -> dict[str, F]:
         """The facts of ``kind`` that are already there, by variant (for the reports)."""
         with self._lock:
             done = {v: f for (k, v), f in self._futures.items() if k == kind.name and f.done()}
         return {v: cast(F, f.result()) for v, f in done.items() if not f.cancelled() and f.exception() is None}
+
+
+def _lost(variant: Variant, exc: DaemonUnreachable) -> FactMissing:
+    """The lost daemon's failure for ``variant``: one cause for the run (its typed ``line``)."""
+    return FactMissing(str(exc), cause=exc.line, fault="host")

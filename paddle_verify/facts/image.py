@@ -7,11 +7,11 @@ variant and the reason when a fact could not be gathered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from ..engine.tty import TtySession
-from .missing import FactMissing, VariantFacts
+from .missing import FactMissing, Met, VariantFacts
 from .schema import (
     ChildResult,
     CommandFact,
@@ -40,12 +40,15 @@ class ImageFacts(VariantFacts):
     """Everything gathered about one variant's image, and why what is missing is missing."""
 
     error: str | None = None  # the image itself: absent, not pullable, the engine gone
+    error_met: Met = field(default_factory=Met)  # whose ``error`` is and its cause, as typed where it arose
     inspect_raw: ImageInspect | None = None  # `docker image inspect` (the host side)
     history_raw: list[str] | None = None  # `docker history`: the CreatedBy line of each layer
     probe_raw: Probe | None = None
     probe_error: str | None = None
+    probe_met: Met = field(default_factory=Met)
     tty_session: TtySession | None = None
     tty_error: str | None = None
+    tty_met: Met = field(default_factory=Met)
     container_id: str | None = None  # the keep-alive container (testinfra's ``host`` runs there)
     memory: str | None = None  # its --memory limit; None: the host's memory is its limit
     start_seconds: float | None = None  # create and start the keep-alive container
@@ -56,9 +59,10 @@ class ImageFacts(VariantFacts):
     def unavailable(self) -> FactMissing | None:
         """Why the probe's facts are missing (the image, the container, the probe), or None."""
         if self.error:
-            return self.missing(self.error)
+            return self.missing(self.error, self.error_met)
         if self.probe_raw is None:
-            return FactMissing(f"{self.name}: no facts from the image: {self.probe_error}", cause=self.probe_error)
+            met = Met(self.probe_met.fault, self.probe_met.cause or self.probe_error)
+            return self.missing(f"no facts from the image: {self.probe_error}", met)
         return None
 
     @property
@@ -71,10 +75,10 @@ class ImageFacts(VariantFacts):
     @property
     def tty(self) -> TtySession:
         if self.error:
-            raise self.missing(self.error)
+            raise self.missing(self.error, self.error_met)
         if self.tty_session is None:
             why = f"`docker run -it {self.variant.image}` failed: {self.tty_error}"
-            raise FactMissing(f"{self.name}: {why}", cause=self.tty_error)
+            raise self.missing(why, Met(self.tty_met.fault, self.tty_met.cause or self.tty_error))
         return self.tty_session
 
     # what the checks read -------------------------------------------------------
@@ -83,7 +87,7 @@ class ImageFacts(VariantFacts):
     def inspect(self) -> ImageInspect:
         """``docker image inspect`` of the variant's image."""
         if self.error:
-            raise self.missing(self.error)
+            raise self.missing(self.error, self.error_met)
         if self.inspect_raw is None:
             raise self.missing(f"image {self.variant.image} was not inspected")
         return self.inspect_raw
@@ -115,7 +119,7 @@ class ImageFacts(VariantFacts):
     def history(self) -> list[str]:
         """``docker history`` of the image: each layer's ``CreatedBy`` line, newest first."""
         if self.error:
-            raise self.missing(self.error)
+            raise self.missing(self.error, self.error_met)
         if self.history_raw is None:
             raise self.missing(f"`docker history {self.variant.image}` was not read")
         return self.history_raw
@@ -171,7 +175,7 @@ class ImageFacts(VariantFacts):
     @property
     def imports(self) -> Imports:
         probe = self.probe
-        return cast(Imports, self._child(probe["imports"], "the import probe", killed=self.killed_note()))
+        return cast(Imports, self._killable(probe["imports"], "the import probe"))
 
     def killed_note(self) -> str:
         """Why a probe's child died of SIGKILL: out of memory (at whose limit), or killed from outside."""
@@ -179,6 +183,10 @@ class ImageFacts(VariantFacts):
         if not self.probe["oom_kills"] and self.memory is None:
             note += " (killed on the host)"
         return note
+
+    def _killable(self, value: object, what: str) -> object:
+        """A child's answer; its SIGKILL is the host's without --memory (the host's memory, or a kill)."""
+        return self._child(value, what, killed=self.killed_note(), killed_fault="host" if self.memory is None else None)
 
     def oom_note(self) -> str:
         kills = self.probe["oom_kills"]
@@ -231,7 +239,7 @@ class ImageFacts(VariantFacts):
         run = cast(ChildResult | None, self._step(self.probe.get("run_check")))
         if run is None:
             raise self.missing("paddle's run_check was not run (the manifest says run_check = false)")
-        return run, cast(RunCheck, self._child(run, "paddle's run_check", killed=self.killed_note()))
+        return run, cast(RunCheck, self._killable(run, "paddle's run_check"))
 
     @property
     def demo_train(self) -> tuple[ChildResult, Training | None]:

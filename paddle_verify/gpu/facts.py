@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import docker.errors
 
 from .. import inimage
-from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, unreachable
+from ..engine import EngineError, Session, cid, container_state, daemon_error, exec_bounded, translated
 from ..facts.devel import devel_builds_config
-from ..facts.missing import VariantFacts
+from ..facts.missing import Met, VariantFacts, met
 from ..facts.probe import ENGINE_GONE, keep_alive
 from ..facts.schema import ChildResult, DevelBuild, RunCheck, RunResult
 from ..facts.schema_gpu import DeviceNode, GpuProbe, Libcuda, PaddleGpu
@@ -59,6 +59,7 @@ class GpuFacts(VariantFacts):
     description: str = "default (no GPU asked for)"
     raw: GpuProbe | None = None
     error: str | None = None
+    error_met: Met = field(default_factory=Met)  # whose ``error`` is, as typed where it arose
     container_id: str | None = None
     seconds: float = 0.0
     execs: int = 0
@@ -66,7 +67,7 @@ class GpuFacts(VariantFacts):
     @property
     def probe(self) -> GpuProbe:
         if self.raw is None:
-            raise self.missing(f"no GPU facts from the container ({self.description}): {self.error}")
+            raise self.missing(f"no GPU facts from the container ({self.description}): {self.error}", self.error_met)
         return self.raw
 
     @property
@@ -141,11 +142,12 @@ def gather(
             facts.container_id = cid(container)
         _probe(session, facts, gpu_mapping, timeout)
     except EngineError as exc:
-        facts.error = str(exc)
+        facts.error, facts.error_met = str(exc), met(exc)
     except docker.errors.APIError as exc:
-        facts.error = f"{variant.name}: exec in the container failed: {daemon_error(exc)}"
+        facts.error, facts.error_met = f"{variant.name}: exec in the container failed: {daemon_error(exc)}", met(exc)
     except ENGINE_GONE as exc:
-        facts.error = f"{variant.name}: {unreachable(exc, session.url)}"
+        lost = translated(exc, session.url, variant=variant.name)
+        facts.error, facts.error_met = str(lost), met(lost)
     facts.seconds = time.monotonic() - start
     return facts
 

@@ -18,18 +18,13 @@ import pytest
 from ..facts import ImageFacts, baseline, snapshot
 from ..manifest import Variant
 from ..report import sbom
-from .engines import variant_of
-from .lifecycle import RECORDER_KEY
-
-BASELINE_KEY = pytest.StashKey[dict[str, dict[str, Any]] | None]()
+from .run import RUN_KEY, run_of, variant_of
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "baseline: compares with --baseline (deselected without it, and for a variant it does not hold)"
-    )
-    given = config.getoption("--baseline")
-    config.stash[BASELINE_KEY] = baseline.load(Path(config.invocation_params.dir, given)) if given else None
+    )  # the baseline itself is read with the run's state (``lifecycle.py``): the run's ``baseline``
 
 
 def entry_of(base: dict[str, dict[str, Any]] | None, variant: Variant) -> dict[str, Any] | None:
@@ -41,7 +36,7 @@ def entry_of(base: dict[str, dict[str, Any]] | None, variant: Variant) -> dict[s
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    base = config.stash[BASELINE_KEY]
+    base = run_of(config).baseline
     drop = [i for i in items if i.get_closest_marker("baseline") and entry_of(base, _variant(i)) is None]
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -58,7 +53,7 @@ def _variant(item: pytest.Item) -> Variant:
 @pytest.fixture
 def since_baseline(variant: Variant, facts: ImageFacts, pytestconfig: pytest.Config) -> baseline.Diff:
     """What changed in ``variant``'s image since the baseline."""
-    before = entry_of(pytestconfig.stash[BASELINE_KEY], variant)
+    before = entry_of(run_of(pytestconfig).baseline, variant)
     if before is None:  # deselected above: only a check called by hand gets here
         raise facts.missing(f"the baseline {pytestconfig.getoption('--baseline')} has no variant {variant.id}")
     return baseline.diff(variant.id, before, snapshot.snapshot(facts))
@@ -75,10 +70,10 @@ def size_growth(pytestconfig: pytest.Config) -> float:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The diff of every gathered variant for the reports (before the recorder writes them)."""
     config = session.config
-    base = config.stash.get(BASELINE_KEY, None)
-    recorder = config.stash.get(RECORDER_KEY, None)
-    if base is None or recorder is None or "facts.json" not in recorder.files:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or run.baseline is None or "facts.json" not in run.recorder.files:
         return
+    base, recorder = run.baseline, run.recorder
     diffs = {}
     path = Path(config.invocation_params.dir, config.getoption("--baseline"))
     for vid, now in recorder.files["facts.json"]["variants"].items():

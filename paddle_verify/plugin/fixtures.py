@@ -1,106 +1,37 @@
-"""The fixtures that own the run's Docker resources and hand out its facts.
+"""The fixtures that hand out the image facts, each read from the variant's engine's column.
 
-``sessions`` is the one owner of the engine sessions (one per engine of ``--engine``, by
-name): it opens them (sweeping dead sessions' leftovers) and is the only one that closes
-them (their containers, then their threads); ``docker_session`` is the default (first)
-engine's. ``gatherers`` holds one per-variant gatherer per engine; ``facts``,
-``all_facts``, ``facts_on_every_engine``, ``engine_info``, ``ssh_facts`` and ``gpu_facts`` read from the variant's
-engine. ``host`` is a testinfra host on the variant's keep-alive container: the extension
-API for a user's own checks.
+``image_facts`` starts the probe of every selected variant on every engine (``Run.start_all``) and
+puts what was found in the reports; ``facts``, ``all_facts``, ``facts_on_every_engine`` and
+``engine_info`` read a column (``columns``, opened by ``engines.py``, the one owner of the
+sessions); a lost engine's column raises its one failure. ``host`` is a testinfra host on the
+variant's keep-alive container: the extension API for a user's own checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from ..engine import DaemonUnreachable, Engine, Session, connect, daemon_url, sweep
-from ..exits import ExitCode
-from ..facts import FactMissing, Gatherer, ImageFacts, ImageSettings, Kind, snapshot
+from ..engine import Engine, daemon_url
+from ..facts import ImageFacts, ImageSettings, Kind, snapshot
 from ..facts import probe as image_probe
 from ..manifest import Variant
 from ..report import sbom
-from .engines import Fleet, lost_cause, variant_of
-from .lifecycle import RECORDER_KEY
-from .reuse import reused_variants
-from .selection import engine_of, on_engines, selected
-
-T = TypeVar("T")
-
-EXIT_DAEMON = ExitCode.DAEMON_UNREACHABLE  # distinct from pytest's 1 (failed), 4 (usage) and 5 (no tests)
+from .fleet import Fleet
+from .run import run_of, variant_of
 
 
 @pytest.fixture(scope="session")
 def selected_variants(pytestconfig: pytest.Config) -> list[Variant]:
     """Every variant this run checks, in manifest order."""
-    return selected(pytestconfig).copy()
-
-
-@pytest.fixture(scope="session")
-def sessions(pytestconfig: pytest.Config, fleet: Fleet) -> Generator[dict[str, Session], None, None]:
-    """One session per reachable engine, by engine name; all of them closed at the end (the one owner).
-
-    A run of one engine that cannot reach it stops at once (exit code 7); in a run of several,
-    a lost engine has no session and its column fails once (:mod:`.engines`).
-    """
-    recorder = pytestconfig.stash[RECORDER_KEY]
-    opened: dict[str, Session] = {}
-    swept = 0
-    try:
-        for engine in fleet.engines:
-            if fleet.several and fleet.lost(engine.name):
-                continue
-            try:
-                client = connect(engine=engine)
-            except DaemonUnreachable as exc:
-                if not fleet.several:
-                    pytest.exit(str(exc), returncode=EXIT_DAEMON)
-                fleet.mark_lost(engine.name, str(exc))
-                continue
-            opened[engine.name] = Session(client, run_label=pytestconfig.getoption("--run-label"), url=engine.url)
-            swept += sweep(client, dead_only=True)
-        recorder.note("swept", swept)
-        recorder.note("session", next((s.id for s in opened.values()), None))
-        recorder.note("sessions", {name: s.id for name, s in opened.items()})
-        yield opened
-    finally:
-        for session in reversed(opened.values()):
-            session.close()
-            session.client.close()
-
-
-@pytest.fixture(scope="session")
-def docker_session(sessions: dict[str, Session], fleet: Fleet) -> Session:
-    """The default (first) engine's session, for code that needs one engine."""
-    return _first(sessions, fleet)
-
-
-def _first(by_engine: dict[str, T], fleet: Fleet) -> T:
-    name = fleet.engines[0].name
-    if name not in by_engine:
-        raise FactMissing(f"engine {name} lost: {fleet.lost(name)}", cause=lost_cause(name), fault="host")
-    return by_engine[name]
-
-
-@pytest.fixture(scope="session")
-def gatherers(sessions: dict[str, Session]) -> dict[str, Gatherer]:
-    """One per-variant gatherer per engine (image, SSH, GPU and benchmark facts), by engine name."""
-    return {name: Gatherer(session) for name, session in sessions.items()}
-
-
-@pytest.fixture(scope="session")
-def gatherer(gatherers: dict[str, Gatherer], fleet: Fleet) -> Gatherer:
-    """The default (first) engine's gatherer."""
-    return _first(gatherers, fleet)
+    return run_of(pytestconfig).variants.copy()
 
 
 @pytest.fixture(scope="session")
 def image_facts(
-    gatherers: dict[str, Gatherer],
-    sessions: dict[str, Session],
-    fleet: Fleet,
+    columns: Fleet,
     selected_variants: list[Variant],
     pytestconfig: pytest.Config,
     record_testsuite_property: Callable[[str, object], None],
@@ -113,16 +44,14 @@ def image_facts(
         pull=pytestconfig.getoption("--pull"),
         memory=pytestconfig.getoption("--memory"),
     )
-    kind = Kind("image", lambda v: image_probe.gather(fleet.pick(sessions, v), v, settings))
-    if not hasattr(pytestconfig, "workerinput"):  # an xdist worker gathers only the variants it is given
-        reused = reused_variants(pytestconfig)  # reported from a stored run (--reuse-verdicts): no container
-        for variant in on_engines(pytestconfig, selected_variants):
-            if engine_of(pytestconfig, variant).name in gatherers and variant.id not in reused:
-                fleet.pick(gatherers, variant).start(kind, [variant])
+    kind = Kind("image", lambda v: image_probe.gather(columns.of(v).session, v, settings))
+    run = run_of(pytestconfig)
+    if not run.worker:  # an xdist worker gathers only the variants it is given
+        run.start_all(kind, selected_variants)
     yield kind
-    finished = [f for g in gatherers.values() for f in g.finished(kind).values()]
-    recorder = pytestconfig.stash[RECORDER_KEY]
-    recorder.note("variants", {f.variant.id: _variant_note(f, fleet.engines[0].name) for f in finished})
+    finished = [f for c in columns.opened() for f in c.gatherer.finished(kind).values()]
+    recorder = run.recorder
+    recorder.note("variants", {f.variant.id: _variant_note(f, columns.engines[0].name) for f in finished})
     for f in finished:
         if f.pulled:
             record_testsuite_property(f"image.{f.variant.id}.repo_digest", f.repo_digest or "none")
@@ -138,42 +67,38 @@ def _variant_note(f: ImageFacts, default_engine: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def facts(variant: Variant, gatherers: dict[str, Gatherer], fleet: Fleet, image_facts: Kind[ImageFacts]) -> ImageFacts:
+def facts(variant: Variant, columns: Fleet, image_facts: Kind[ImageFacts]) -> ImageFacts:
     """What the suite learned about ``variant``'s image on its engine (gathered once per session)."""
-    return fleet.pick(gatherers, variant).get(image_facts, variant)
+    return columns.of(variant).gatherer.get(image_facts, variant)
 
 
 @pytest.fixture
-def facts_on_every_engine(
-    variant: Variant, gatherers: dict[str, Gatherer], fleet: Fleet, image_facts: Kind[ImageFacts]
-) -> list[ImageFacts]:
+def facts_on_every_engine(variant: Variant, columns: Fleet, image_facts: Kind[ImageFacts]) -> list[ImageFacts]:
     """The image facts of ``variant`` on every engine that has a session (a lost one fails its own column)."""
-    return [gatherers[e.name].get(image_facts, variant.on(e.name)) for e in fleet.engines if e.name in gatherers]
+    return [c.gatherer.get(image_facts, variant.on(c.name)) for c in columns.opened()]
 
 
 @pytest.fixture
 def all_facts(
     request: pytest.FixtureRequest,
     selected_variants: list[Variant],
-    gatherers: dict[str, Gatherer],
-    fleet: Fleet,
+    columns: Fleet,
     image_facts: Kind[ImageFacts],
 ) -> list[ImageFacts]:
     """The image facts of every selected variant on the same engine as the check's variant."""
     variant = _variant_param(request)
     engine = variant.engine if variant else None
-    return [fleet.pick(gatherers, v.on(engine)).get(image_facts, v.on(engine)) for v in selected_variants]
+    return [columns.of(v.on(engine)).gatherer.get(image_facts, v.on(engine)) for v in selected_variants]
 
 
 @pytest.fixture
 def engine_info(request: pytest.FixtureRequest, fleet: Fleet) -> dict[str, Any]:
     """The ``docker info`` (kernel, OS, runtimes) of the check's variant's engine (the default one without)."""
     variant = _variant_param(request)
-    name = engine_of(request.config, variant).name if variant else fleet.engines[0].name
-    state = fleet.states()[name]
-    if state.lost:
-        raise FactMissing(f"engine {name} lost: {state.lost}", cause=lost_cause(name), fault="host")
-    return dict(state.info)
+    column = fleet.column(variant)
+    if column.state.lost:
+        raise column.failure(variant)
+    return dict(column.state.info)
 
 
 def _variant_param(request: pytest.FixtureRequest) -> Variant | None:
@@ -188,8 +113,9 @@ def host(variant: Variant, facts: ImageFacts, pytestconfig: pytest.Config) -> An
     import testinfra.host
 
     if facts.container_id is None:
-        raise facts.missing(f"no running container: {facts.error or facts.probe_error}")
-    engine = engine_of(pytestconfig, variant)
+        met = facts.error_met if facts.error else facts.probe_met
+        raise facts.missing(f"no running container: {facts.error or facts.probe_error}", met)
+    engine = run_of(pytestconfig).engine_of(variant)
     if engine.url == daemon_url():
         return testinfra.get_host(f"docker://{facts.container_id}")
     return testinfra.host.Host(_engine_backend(engine, facts.container_id))

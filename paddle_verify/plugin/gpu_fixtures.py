@@ -9,31 +9,25 @@ every gpu variant and where it looked) and every other one is not run, and says 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pytest
 
 from .. import gpu
-from ..engine import Session
-from ..facts import FactMissing, Gatherer, ImageFacts, Kind
+from ..facts import FactMissing, ImageFacts, Kind
 from ..gpu import readiness
 from ..manifest import Variant
-from .host_gpus import HOST_GPUS_KEY as HOST_GPUS_KEY
-from .host_gpus import host_gpus_of as host_gpus_of
-from .lifecycle import RECORDER_KEY
-from .selection import engine_of, on_engines, selected
-
-if TYPE_CHECKING:  # a type only: engines.py is a plugin module of its own, registered after this one
-    from .engines import Fleet
+from .fleet import Fleet
+from .run import run_of, variant_of
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    if not any(v.flavour == "gpu" for v in selected(config)):
+    run = run_of(config)
+    if not any(v.flavour == "gpu" for v in run.variants):
         return []
-    host = host_gpus_of(config)
+    host = run.host_gpus
     lines = [f"paddle-verify gpu: mapping {config.getoption('--gpu-mode')}; host: {host.describe()}"]
     # The host's readiness for the selected gpu variants: what `paddle-verify host` prints.
-    lines += readiness.assess(host, selected(config), timeout=config.getoption("--exec-timeout")).lines
+    lines += readiness.assess(host, run.variants, timeout=config.getoption("--exec-timeout")).lines
     if not host.found and config.getoption("--allow-no-gpu"):
         lines.append(
             "paddle-verify gpu: --allow-no-gpu: the gpu variants' image checks run on the CPU (paddle's "
@@ -45,10 +39,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The GPU line of summary.json: what the host has, and where the gpu variants' checks ran."""
     config = session.config
-    if not any(v.flavour == "gpu" for v in selected(config)):
+    run = run_of(config)
+    if not any(v.flavour == "gpu" for v in run.variants):
         return
-    host = host_gpus_of(config)
-    config.stash[RECORDER_KEY].note(
+    host = run.host_gpus
+    run.recorder.note(
         "gpu",
         {
             "host": host.describe(),
@@ -61,7 +56,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def host_gpus(pytestconfig: pytest.Config) -> gpu.HostGpus:
     """The host's NVIDIA GPUs, device nodes, driver version and libraries (see :func:`gpu.discover`)."""
-    return host_gpus_of(pytestconfig)
+    return run_of(pytestconfig).host_gpus
 
 
 @pytest.fixture(scope="session")
@@ -69,16 +64,14 @@ def gpu_mapping(host_gpus: gpu.HostGpus, pytestconfig: pytest.Config) -> gpu.Gpu
     """How gpu variants' containers get the host's GPUs (``--gpu-mode``)."""
     mode = pytestconfig.getoption("--gpu-mode")
     mapping = gpu.mapping(host_gpus, mode)
-    recorder = pytestconfig.stash[RECORDER_KEY]
+    recorder = run_of(pytestconfig).recorder
     recorder.note("gpu", {**recorder.notes.get("gpu", {}), "mode": mode, "mapping": mapping.description})
     return mapping
 
 
 @pytest.fixture(scope="session")
 def gpu_facts(
-    sessions: dict[str, Session],
-    gatherers: dict[str, Gatherer],
-    fleet: Fleet,
+    columns: Fleet,
     image_facts: Kind[ImageFacts],
     host_gpus: gpu.HostGpus,
     gpu_mapping: gpu.GpuMapping,
@@ -89,23 +82,25 @@ def gpu_facts(
     timeout = pytestconfig.getoption("--exec-timeout")
 
     def one(variant: Variant) -> gpu.GpuFacts:
-        session = fleet.pick(sessions, variant)
+        column = columns.of(variant)
         if variant.flavour == "gpu":
-            return gpu.gather(session, variant, gpu_mapping, timeout=timeout)
-        base = fleet.pick(gatherers, variant).get(image_facts, variant)
+            return gpu.gather(column.session, variant, gpu_mapping, timeout=timeout)
+        base = column.gatherer.get(image_facts, variant)
         why = base.unavailable()
         if why is not None or base.container_id is None:
             raise why or base.missing("no keep-alive container to probe")  # the image's own cause
-        return gpu.gather(session, variant, None, timeout=timeout, container_id=base.container_id)
+        return gpu.gather(column.session, variant, None, timeout=timeout, container_id=base.container_id)
+
+    def wanted(variant: Variant) -> bool:
+        if variant.flavour == "cpu":
+            return True  # probed in its keep-alive container
+        # A gpu variant needs the host's GPUs, and an engine that can map them (else gpu_check says why).
+        return host_gpus.found and not gpu.engine_refuses(gpu_mapping.mode, columns.kind(variant))
 
     kind = Kind("gpu", one)
-    mode = gpu_mapping.mode
-    for variant in on_engines(pytestconfig, selected(pytestconfig)):
-        if gpu.engine_refuses(mode, fleet.kind(variant)) and variant.flavour == "gpu":
-            continue  # its GPU checks are not run on that engine (gpu_check says why)
-        if (variant.flavour == "cpu" or host_gpus.found) and engine_of(pytestconfig, variant).name in gatherers:
-            fleet.pick(gatherers, variant).start(kind, [variant])
-    return lambda variant: fleet.pick(gatherers, variant).get(kind, variant)
+    run = run_of(pytestconfig)
+    run.start_all(kind, run.variants, where=wanted)
+    return lambda variant: columns.of(variant).gatherer.get(kind, variant)
 
 
 @pytest.fixture
@@ -142,12 +137,11 @@ def _first_gpu_check(session: pytest.Session) -> str:
 def _gpu_variant_names(session: pytest.Session) -> list[str]:
     names = []
     for item in session.items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        v = params.get("variant")
-        if item.get_closest_marker("gpu_device") and isinstance(v, Variant) and v.name not in names:
+        v = variant_of(item)
+        if item.get_closest_marker("gpu_device") and v is not None and v.name not in names:
             names.append(v.name)
     return names
 
 
 def _raise(message: str) -> gpu.GpuFacts:
-    raise FactMissing(message)
+    raise FactMissing(message, fault="host")  # no GPU on this host: the host's

@@ -1,5 +1,6 @@
-"""The run's life: markers, the selection read at configure time, the reports' recorder,
-signals (SIGTERM tears down like Ctrl-C), the ``--session-timeout`` watchdog, the header."""
+"""The run's life: markers, the ONE ``pytest_configure`` that builds the run's state (:class:`.run.Run`:
+the selection, the engines, the reports' recorder, the baseline, the verdict store), signals
+(SIGTERM tears down like Ctrl-C), the ``--session-timeout`` watchdog, the header."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 
 from .. import report
-from .selection import ENGINES_KEY, MANIFEST_KEY, SELECTED_KEY, select, select_engines
-
-RECORDER_KEY = pytest.StashKey[report.Recorder]()
+from ..facts import baseline
+from .reuse import Reuse
+from .run import RUN_KEY, Run, run_of
+from .selection import select, select_engines
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,16 +41,20 @@ def pytest_configure(config: pytest.Config) -> None:
         "check fails with what was looked at and the others are not run (skipped, naming that check)",
     )
     manifest, variants = select(config)
-    config.stash[MANIFEST_KEY] = manifest
-    config.stash[SELECTED_KEY] = variants
-    config.stash[ENGINES_KEY] = select_engines(config)
     report_dir = Path(config.invocation_params.dir, config.getoption("--report-dir"))
     is_worker = hasattr(config, "workerinput")
     if not is_worker and getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(report_dir / "junit.xml")
     recorder = report.Recorder(report_dir, manifest=str(manifest.path), enabled=not is_worker)
-    config.stash[RECORDER_KEY] = recorder
     config.pluginmanager.register(recorder, "paddle-verify-recorder")
+    given = config.getoption("--baseline")
+    base = baseline.load(Path(config.invocation_params.dir, given)) if given else None
+    run = Run(config, manifest, variants, select_engines(config), recorder, baseline=base)
+    config.stash[RUN_KEY] = run
+    reuse_dir = config.getoption("--reuse-verdicts")
+    if reuse_dir:
+        run.reuse = Reuse(config, Path(config.invocation_params.dir, reuse_dir))
+        config.pluginmanager.register(run.reuse, "paddle-verify-reuse")  # after the modules: its tryfirst hooks first
     if threading.current_thread() is threading.main_thread():
         # pytest tears down after Ctrl-C (KeyboardInterrupt) but not after SIGTERM: make them one.
         signal.signal(signal.SIGTERM, _terminate)
@@ -62,13 +68,11 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
-WATCHDOG_KEY = pytest.StashKey[threading.Timer]()
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     limit = session.config.getoption("--session-timeout")
     if limit:
-        recorder = session.config.stash[RECORDER_KEY]
+        run = run_of(session.config)
+        recorder = run.recorder
 
         def expire() -> None:
             recorder.note("stopped", f"the run exceeded --session-timeout={limit:g}s")
@@ -79,20 +83,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         timer = threading.Timer(limit, expire)
         timer.daemon = True
         timer.start()
-        session.config.stash[WATCHDOG_KEY] = timer
+        run.watchdog = timer
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    timer = config.stash.get(WATCHDOG_KEY, None)
-    if timer is not None:
-        timer.cancel()
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None and run.watchdog is not None:
+        run.watchdog.cancel()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    manifest = config.stash[MANIFEST_KEY]
-    images = ", ".join(f"{v.name}={v.image}" for v in config.stash[SELECTED_KEY])
-    fleet = ", ".join(f"{e.name}={e.url}" for e in config.stash[ENGINES_KEY])
-    where = (
-        f"engine: {config.stash[ENGINES_KEY][0].url}" if len(config.stash[ENGINES_KEY]) == 1 else f"engines: {fleet}"
-    )
+    run = run_of(config)
+    manifest = run.manifest
+    images = ", ".join(f"{v.name}={v.image}" for v in run.variants)
+    fleet = ", ".join(f"{e.name}={e.url}" for e in run.engines)
+    where = f"engine: {run.engines[0].url}" if len(run.engines) == 1 else f"engines: {fleet}"
     return [f"paddle-verify: manifest {manifest.path} ({manifest.name}); variants: {images}; {where}"]

@@ -37,12 +37,10 @@ from ..exits import EXIT_HOST as EXIT_HOST  # in a leaf module, so that `paddle-
 from ..exits import Fault
 from ..facts import FactMissing
 from ..manifest import Variant
-from .engines import fleet_of, variant_of
-from .selection import engine_of, engines
+from .run import run_of, variant_of
 
-FIRST_KEY = pytest.StashKey[dict[str, str]]()
-# The fixtures through which a check uses an engine (all the facts fixtures use ``sessions``).
-ENGINE_FIXTURES = frozenset({"sessions", "docker_session", "gatherers", "gatherer", "fleet"})
+# The fixtures through which a check uses an engine (all the facts fixtures use ``columns``).
+ENGINE_FIXTURES = frozenset({"columns", "docker_session", "gatherer", "fleet"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,9 +75,9 @@ def pytest_runtest_makereport(
     if exc is not excinfo.value:
         report.sections = []  # what docker-py, paramiko, urllib3 logged on the way is the symptom
     if isinstance(exc, FactMissing):
-        engine = engine_of(item.config, variant).name if variant else engines(item.config)[0].name
-        cause = f"{engine}: {exc.cause}"
-        first = item.config.stash.setdefault(FIRST_KEY, {}).setdefault(cause, item.nodeid)
+        run = run_of(item.config)
+        cause = f"{run.engine_of(variant).name}: {exc.cause}"
+        first = run.first.setdefault(cause, item.nodeid)
         if first == item.nodeid:
             report.longrepr = str(exc)
         else:
@@ -102,11 +100,11 @@ def _engine_lost(item: pytest.Item, variant: Variant | None, exc: BaseException)
     and the engine no longer answers: whatever the check then saw is the engine's doing."""
     if not isinstance(exc, ENGINE_GONE) and ENGINE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
         return exc
-    fleet = fleet_of(item.config)
-    name = engine_of(item.config, variant).name if variant else fleet.engines[0].name
-    if fleet.gone(name) is None:
+    fleet = run_of(item.config).fleet
+    column = fleet.column(variant)
+    if fleet.gone(column.name) is None:
         return exc
-    return fleet.missing(variant)
+    return column.failure(variant)
 
 
 class Faults:

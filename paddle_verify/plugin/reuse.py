@@ -32,10 +32,7 @@ from .. import report
 from ..engine import DaemonUnreachable, connect
 from ..manifest import Variant
 from ..report import sbom, verdicts
-from .engines import fleet_of, variant_of
-from .gpu_fixtures import host_gpus_of
-from .lifecycle import RECORDER_KEY
-from .selection import engine_of
+from .run import run_of, variant_of
 
 # The options whose values can change a check's outcome (the variant's image and contract are parts of
 # their own: --manifest, --tag, --image; the selection, -k and -m, is the checks a record must cover).
@@ -46,20 +43,13 @@ OPTIONS = (
 FILES = ("--baseline", "--ssh-context", "--calibration")  # options naming a file or folder: their contents count
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    given = config.getoption("--reuse-verdicts")
-    if given:
-        reuse = Reuse(config, Path(config.invocation_params.dir, given))
-        config.stash[REUSE_KEY] = reuse
-        config.pluginmanager.register(reuse, "paddle-verify-reuse")  # after the modules: its tryfirst hooks first
-
-
 def _is_benchmark(item: pytest.Item) -> bool:
     return "benchmark" in getattr(item, "fixturenames", ()) or "benchmarks" in item.path.parts
 
 
 class Reuse:
-    """The run's verdict store: what was read, each variant's key, what is reused, what passed."""
+    """The run's verdict store: what was read, each variant's key, what is reused, what passed (made
+    and registered as a plugin by ``pytest_configure``, ``lifecycle.py``; the run's ``reuse``)."""
 
     def __init__(self, config: pytest.Config, folder: Path) -> None:
         self.config = config
@@ -129,7 +119,7 @@ class Reuse:
         found: dict[str, dict[str, Any] | None] = {}
         for variant in variants:
             try:
-                client = connect(engine=engine_of(self.config, variant))
+                client = connect(engine=run_of(self.config).engine_of(variant))
             except DaemonUnreachable:
                 found[variant.id] = None
                 continue
@@ -143,22 +133,22 @@ class Reuse:
         return found
 
     def _parts(self, variant: Variant, image: dict[str, Any], code: dict[str, str]) -> dict[str, Any]:
-        engine = engine_of(self.config, variant)
-        state = fleet_of(self.config).states().get(engine.name)
+        run = run_of(self.config)
+        state = run.fleet.column(variant).state
         options = {name: self.config.getoption(name) for name in OPTIONS}
         for name in FILES:
             given = self.config.getoption(name)
             where = Path(self.config.invocation_params.dir, given) if given else None
             found = [where] if where and where.is_file() else sorted(where.rglob("*")) if where else []
             options[name] = verdicts.code_hash(p for p in found if p.is_file()) if given else None
-        host = host_gpus_of(self.config)
+        host = run.host_gpus
         return {
             "variant": variant.id,
             "image": image,
             "contract": dataclasses.asdict(variant),
             "suite": code,
             "options": options,
-            "engine": state.fingerprint if state else None,
+            "engine": state.fingerprint,
             "gpu": {"host": host.describe(), "uuids": host.uuids} if variant.flavour == "gpu" else None,
         }
 
@@ -186,8 +176,8 @@ class Reuse:
     @pytest.hookimpl(tryfirst=True)  # before the baseline's diff and the recorder read facts.json
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """The reused variants' facts and SBOMs into the reports; the runs that passed into the store."""
-        recorder = self.config.stash.get(RECORDER_KEY, None)
-        if recorder is None or not recorder.enabled:
+        recorder = run_of(self.config).recorder
+        if not recorder.enabled:
             return
         label = self.config.getoption("--run-label") or recorder.notes.get("session") or f"{recorder.started:.0f}"
         self.finish(recorder, str(label))
@@ -214,12 +204,3 @@ class Reuse:
         }  # fmt: skip
         if fresh or self.ignored:
             verdicts.save(self.folder, {**self.stored, **fresh})
-
-
-REUSE_KEY = pytest.StashKey[Reuse]()
-
-
-def reused_variants(config: pytest.Config) -> set[str]:
-    """The ids of the variants this run reports from a stored run (their facts are not gathered)."""
-    reuse = config.stash.get(REUSE_KEY, None)
-    return set(reuse.reused) if reuse else set()

@@ -2,7 +2,7 @@
 
 The manifest (``--manifest``: a shipped one by name, default ``paddledev``, or a path), the
 selected variants (``--variant``, ``--image``, ``--tag``) and the engines (``--engine``)
-are read once at configure time; ``pytest_generate_tests`` turns them into the ``variant``
+are read once at configure time (into the run's state, ``run.py``); ``pytest_generate_tests`` turns them into the ``variant``
 parameter (with the contract's items: package, subcommand, command, tool, demo_package;
 with several engines, each variant once per engine, id ``cpu@NAME``), and a check that
 applies to no selected variant is deselected, not skipped.
@@ -19,10 +19,7 @@ import pytest
 from ..engine import Engine, default_engine
 from ..manifest import Manifest, ManifestError, Variant, load
 from ..manifest.shipped import DEFAULT, resolve, shipped
-
-MANIFEST_KEY = pytest.StashKey[Manifest]()
-SELECTED_KEY = pytest.StashKey[list[Variant]]()
-ENGINES_KEY = pytest.StashKey[list[Engine]]()
+from .run import run_of, variant_of
 
 # Per-item parameters: a check that takes one of these arguments runs once per
 # variant and per item the variant's contract lists.
@@ -80,11 +77,6 @@ def select(config: pytest.Config) -> tuple[Manifest, list[Variant]]:
     return manifest, [v.with_image(images[v.name]) if v.name in images else v for v in manifest.select(names)]
 
 
-def selected(config: pytest.Config) -> list[Variant]:
-    """The variants this run checks, in manifest order (on no engine in particular)."""
-    return config.stash[SELECTED_KEY]
-
-
 def select_engines(config: pytest.Config) -> list[Engine]:
     """The engines of ``--engine`` (the local one when none is given), or a :class:`pytest.UsageError`."""
     given: list[tuple[str, str]] = config.getoption("--engine")
@@ -97,25 +89,6 @@ def select_engines(config: pytest.Config) -> list[Engine]:
         raise pytest.UsageError(f"--engine: engine name(s) given twice: {', '.join(twice)} (each NAME once)")
     tls = {"tls_ca": config.getoption("--engine-tls-ca"), "tls_cert": cert, "tls_key": key}
     return [Engine(name, url, **tls) for name, url in given] or [default_engine()]
-
-
-def engines(config: pytest.Config) -> list[Engine]:
-    """The engines this run checks on, in the order given."""
-    return config.stash[ENGINES_KEY]
-
-
-def on_engines(config: pytest.Config, variants: Iterable[Variant]) -> list[Variant]:
-    """Each variant on each engine; with one engine, the variants as they are (ids unchanged)."""
-    fleet = engines(config)
-    if len(fleet) == 1:
-        return list(variants)
-    return [v.on(e.name) for v in variants for e in fleet]
-
-
-def engine_of(config: pytest.Config, variant: Variant) -> Engine:
-    """The engine ``variant`` is checked on (the only one, in a run of one)."""
-    fleet = engines(config)
-    return next((e for e in fleet if e.name == variant.engine), fleet[0])
 
 
 def _applies(variant: Variant, item: pytest.Function | Any) -> bool:
@@ -141,8 +114,8 @@ def _attr_path(variant: Variant, path: str) -> Any:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "variant" not in metafunc.fixturenames:
         return
-    applicable = [v for v in metafunc.config.stash[SELECTED_KEY] if _applies(v, metafunc.definition)]
-    variants = on_engines(metafunc.config, applicable)
+    run = run_of(metafunc.config)
+    variants = run.on_engines(v for v in run.variants if _applies(v, metafunc.definition))
     item_arg = next((name for name in ITEMS if name in metafunc.fixturenames), None)
     if item_arg is None:
         metafunc.parametrize("variant", variants, ids=[v.id for v in variants])
@@ -157,19 +130,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     # So is a comparison of engines in a run with one engine.
-    compared = len(engines(config)) > 1
+    run = run_of(config)
     for item in items:
         uses_variant = "variant" in getattr(item, "fixturenames", ())
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        inapplicable = uses_variant and not isinstance(params.get("variant"), Variant)
-        inapplicable |= not compared and item.get_closest_marker("on_several_engines") is not None
+        inapplicable = uses_variant and variant_of(item) is None
+        inapplicable |= not run.fleet.several and item.get_closest_marker("on_several_engines") is not None
         (drop if inapplicable else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and isinstance(callspec.params.get("variant"), Variant):
-            variant = callspec.params["variant"]
+        variant = variant_of(item)
+        if variant is not None:
             item.user_properties.append(("variant", variant.name))
-            item.user_properties.append(("engine", engine_of(config, variant).name))
+            item.user_properties.append(("engine", run.engine_of(variant).name))

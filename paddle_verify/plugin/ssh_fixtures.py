@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 
 from .. import ssh
-from ..engine import Session
-from ..facts import Gatherer, Kind
+from ..facts import Kind
 from ..manifest import Variant
-from .engines import Fleet, fleet_of
-from .reuse import reused_variants
-from .selection import engine_of, on_engines
+from .fleet import Fleet
+from .run import run_of
 
 
 @pytest.fixture(scope="session")
@@ -26,38 +24,29 @@ def ssh_password(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def ssh_kind(
-    sessions: dict[str, Session], fleet: Fleet, ssh_password: str, pytestconfig: pytest.Config
-) -> Kind[ssh.SshFacts]:
+def ssh_kind(columns: Fleet, ssh_password: str, pytestconfig: pytest.Config) -> Kind[ssh.SshFacts]:
     given = pytestconfig.getoption("--ssh-context")
     context = Path(pytestconfig.invocation_params.dir, given) if given else ssh.SSH_DIR
     bind, timeout = pytestconfig.getoption("--ssh-bind"), pytestconfig.getoption("--exec-timeout")
     return Kind(
         "ssh",
         lambda v: ssh.gather(
-            fleet.pick(sessions, v), v, password=ssh_password, bind=bind, timeout=timeout, context=context
+            columns.of(v).session, v, password=ssh_password, bind=bind, timeout=timeout, context=context
         ),
     )
 
 
 @pytest.fixture(scope="session")
-def ssh_facts(
-    gatherers: dict[str, Gatherer], fleet: Fleet, ssh_kind: Kind[ssh.SshFacts]
-) -> Callable[[Variant], ssh.SshFacts]:
+def ssh_facts(columns: Fleet, ssh_kind: Kind[ssh.SshFacts]) -> Callable[[Variant], ssh.SshFacts]:
     """``ssh_facts(variant)``: build, run, log in, probe, stop and remove (once per variant and engine)."""
-    return lambda variant: fleet.pick(gatherers, variant).get(ssh_kind, variant)
+    return lambda variant: columns.of(variant).gatherer.get(ssh_kind, variant)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_ssh_early(request: pytest.FixtureRequest, selected_variants: list[Variant]) -> None:
     """Start the SSH gathering with the session when SSH checks were selected: it overlaps the others."""
     if any(item.get_closest_marker("ssh") for item in request.session.items):
-        gatherers: dict[str, Gatherer] = request.getfixturevalue("gatherers")
-        kind = request.getfixturevalue("ssh_kind")
-        reused = reused_variants(request.config)  # reported from a stored run (--reuse-verdicts)
-        for variant in on_engines(request.config, selected_variants):
-            if engine_of(request.config, variant).name in gatherers and variant.id not in reused:
-                fleet_of(request.config).pick(gatherers, variant).start(kind, [variant])
+        run_of(request.config).start_all(request.getfixturevalue("ssh_kind"), selected_variants)
 
 
 @pytest.fixture

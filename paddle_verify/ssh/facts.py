@@ -17,7 +17,7 @@ import paramiko
 from ..engine import ENGINE_GONE, EngineError, Session, translated
 from ..exits import Fault
 from ..facts import secrets
-from ..facts.missing import FactMissing
+from ..facts.missing import FactMissing, met
 from ..manifest import Variant
 from .image import SSH_DIR, build_ssh_image, history_secrets
 from .machine import (
@@ -59,6 +59,7 @@ class SshFacts:
     image: str | None = None
     error: str | None = None  # the image did not build, or the machine never answered
     error_fault: Fault | None = None  # whose ``error`` is, where its raiser said (the lost engine: the host's)
+    error_cause: str | None = None  # the cause it shares (the lost engine's line), where its raiser said
     running: SshMachine | None = None
     login_error: str | None = None
     over_ssh: tuple[int, str, str] | None = None
@@ -77,14 +78,16 @@ class SshFacts:
     def built(self) -> str:
         """The SSH image's tag; a missing fact when it did not build."""
         if self.image is None:
-            raise FactMissing(self.error or f"{self.variant}: the SSH image was not built", fault=self.error_fault)
+            why = self.error or f"{self.variant}: the SSH image was not built"
+            raise FactMissing(why, cause=self.error_cause, fault=self.error_fault)
         return self.image
 
     @property
     def machine(self) -> SshMachine:
         """The running ``paddle_ssh_machine``; a missing fact when it never answered."""
         if self.running is None:
-            raise FactMissing(self.error or f"{self.variant}: no SSH machine", fault=self.error_fault)
+            why = self.error or f"{self.variant}: no SSH machine"
+            raise FactMissing(why, cause=self.error_cause, fault=self.error_fault)
         return self.running
 
     @property
@@ -150,7 +153,7 @@ def gather(
         return _gather(session, variant, password=password, bind=bind, timeout=timeout, context=context)
     except ENGINE_GONE as exc:
         lost = translated(exc, session.url, variant=variant.name)
-        return SshFacts(variant.name, error=str(lost), error_fault=lost.fault)
+        return SshFacts(variant.name, error=str(lost), error_fault=lost.fault, error_cause=lost.line)
 
 
 def _gather(session: Session, variant: Variant, *, password: str, bind: str, timeout: float, context: Path) -> SshFacts:
@@ -163,7 +166,8 @@ def _gather(session: Session, variant: Variant, *, password: str, bind: str, tim
         facts.running = machine
     except (EngineError, TimeoutError) as exc:
         facts.error = str(exc) if str(exc).startswith(f"{variant.name}:") else f"{variant.name}: {exc}"
-        facts.error_fault = exc.fault if isinstance(exc, EngineError) else None
+        whose = met(exc)  # typed where it arose: a lost engine (its line), a full disk
+        facts.error_fault, facts.error_cause = whose.fault, whose.cause
         return facts
     # A second machine, for the host keys and the page's `docker stop` + `docker rm`.
     second: SshMachine | None = None

@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from ..engine import LABEL_SUITE, SUITE, EngineError, Session, daemon_error, require_image
+from ..engine import LABEL_SUITE, SUITE, EngineError, Session, daemon_error, daemon_fault, require_image
 from ..facts import secrets
 
 SSH_DIR = Path(str(resources.files("paddle_verify").joinpath("data", "ssh")))
@@ -66,7 +66,8 @@ def build_ssh_image(
         log = "".join(str(c.get("stream", "")) for c in exc.build_log)[-800:]
         raise EngineError(f"{variant}: the SSH image does not build on {base}: {exc}\n{log}") from None
     except docker.errors.APIError as exc:
-        raise EngineError(f"{variant}: the SSH image does not build on {base}: {daemon_error(exc)}") from None
+        why = f"{variant}: the SSH image does not build on {base}: {daemon_error(exc)}"
+        raise EngineError(why, fault=daemon_fault(exc)) from None
     return tag
 
 

@@ -15,7 +15,7 @@ import docker.errors
 import paramiko
 from docker.models.containers import Container
 
-from ..engine import EngineError, Session, cid, container_state, daemon_error
+from ..engine import EngineError, Session, cid, container_state, daemon_error, daemon_fault
 
 SEED_NAME = "paddle_ssh_machine"
 SEED_PORT = 8022
@@ -206,5 +206,5 @@ def stop_and_remove(session: Session, machine: SshMachine, *, timeout: int = 10)
         machine.container.stop(timeout=timeout)
         machine.container.remove(v=True)
     except docker.errors.APIError as exc:
-        raise EngineError(f"{machine.name}: stop/rm failed: {daemon_error(exc)}") from None
+        raise EngineError(f"{machine.name}: stop/rm failed: {daemon_error(exc)}", fault=daemon_fault(exc)) from None
     session.forget(cid(machine.container))
