@@ -1,9 +1,11 @@
 """The plugin as a team that builds FROM paddle uses it: installed into its own virtualenv with
 ``pip install``, a manifest and a check file of its own in a directory outside this checkout,
-the check written with testinfra's ``host`` and the suite's ``variant``."""
+the check written with testinfra's ``host`` and the suite's ``variant``; and a benchmark file of
+its own, written with the suite's benchmark fixtures (``against_results``, ``replay``, ``gate``)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -43,6 +45,43 @@ def test_launcher_is_executable(host, variant):
 def test_libgomp_is_installed(host, variant):
     assert host.package("libgomp1").is_installed, f"{variant.name}: libgomp1 is not installed"
 '''
+
+
+THEIR_BENCHMARK = '''
+"""Our image is no slower than the one it replaces, on the interpreter loop."""
+
+import pytest
+
+
+@pytest.mark.parametrize("measure", ["interp"])
+def test_our_image_against_the_last(benchmark, variant, measure, against_results, replay):
+    comp = against_results(variant)[measure]
+    assert comp.error is None, f"{variant.name}: {measure}: {comp.error}"
+    replay(benchmark, comp.b, comp.group, {"image": comp.context["new"]})
+
+
+@pytest.mark.parametrize("measure", ["interp"])
+def test_ours_no_slower(variant, measure, against_results, gate):
+    gate(variant, against_results(variant)[measure])
+'''
+BENCH_OPTIONS = (
+    "--threshold",
+    "--bench-rounds",
+    "--bench-cpus",
+    "--rootfs-cache",
+    "--against",
+    "--calibrate",
+    "--calibration",
+)
+BENCH_FIXTURES = (
+    "cpu_results",
+    "against_results",
+    "gpu_results",
+    "net_results",
+    "calibration_results",
+    "replay",
+    "gate",
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +154,46 @@ def test_testinfra_options_do_not_crowd_help() -> None:
     assert "--variant" in proc.stdout
     for option in ("--ssh-config", "--hosts", "--connection", "--sudo-user"):
         assert option not in proc.stdout, f"testinfra's {option} is still in --help"
+
+
+def test_their_help_shows_the_benchmark_options_and_fixtures(their_python: Path, tmp_path: Path) -> None:
+    """Installed, not run from this checkout: the benchmarks' options and the fixtures behind them."""
+    for what, expected in (("--help", BENCH_OPTIONS), ("--fixtures", BENCH_FIXTURES)):
+        proc = subprocess.run(
+            [str(their_python), "-m", "pytest", "-p", "no:cacheprovider", what],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        missing = [name for name in expected if name not in proc.stdout]
+        assert not missing, f"pytest {what} of the installed plugin lacks {missing}: {proc.stdout[-3000:]}"
+
+
+def test_their_benchmark_runs_with_the_suite_fixtures(
+    their_python: Path, reference_images: dict[str, str], tmp_path: Path
+) -> None:
+    """Their own benchmark file (the cpu image against itself, one workload, ten pairs: about 15 s):
+    the comparison is measured, its rounds replayed into pytest-benchmark, its gate passes (or, on a
+    noisy machine, says UNSTABLE; never fails an image against itself)."""
+    repo = tmp_path / "their-repo"
+    repo.mkdir()
+    image = reference_images["cpu"]
+    (repo / "ours.toml").write_text(THEIR_MANIFEST.format(image=image))
+    (repo / "test_our_speed.py").write_text(THEIR_BENCHMARK)
+    args = ("--manifest", "ours.toml", "--variant", "cpu", "--against", f"cpu={image}", "--bench-rounds", "10")
+    run = run_suite(repo, *args, "--benchmark-json=bench.json", target=None, python=their_python, timeout=300)
+    assert run.outcomes()["test_our_image_against_the_last[cpu-interp]"] == "passed", run.stdout[-3000:]
+    gate = run.outcomes()["test_ours_no_slower[cpu-interp]"]
+    assert gate in ("passed", "skipped"), run.stdout[-3000:]
+    if gate == "skipped":
+        assert "UNSTABLE measurement" in run.messages()["test_ours_no_slower[cpu-interp]"], run.stdout[-3000:]
+    assert run.bench is not None, run.stdout[-2000:]
+    (comp,) = run.bench["comparisons"]
+    (row,) = json.loads((repo / "bench.json").read_text())["benchmarks"]
+    replayed = {k: row["stats"][k] for k in ("rounds", "min", "max")}
+    # replayed by a clock that adds them up: equal to the last bits of a float sum
+    expected = {"rounds": len(comp["b"]), "min": min(comp["b"]), "max": max(comp["b"])}
+    assert replayed == pytest.approx(expected, rel=1e-9), (replayed, comp["b"])

@@ -16,7 +16,7 @@ from typing import Any
 
 from docker.models.containers import Container
 
-from ..engine import EngineError, Session, cid, daemon_error, require_image
+from ..engine import EngineError, Session, cid, daemon_error, daemon_fault, require_image
 from ..manifest import Variant
 from .agents import Agent, AgentError, agent_env, start_container_agent
 from .cpu import CpuSettings, Planner, compare, default_plan, explain, pinned_container
@@ -135,7 +135,9 @@ def _start(session: Session, variant: Variant, image: str, s: CpuSettings) -> fl
         try:
             status = container.wait(timeout=s.timeout)
         except Exception as exc:  # docker-py raises requests' and its own errors
-            raise EngineError(f"{variant.name}: {image}: python -c pass did not exit: {daemon_error(exc)}") from None
+            raise EngineError(
+                f"{variant.name}: {image}: python -c pass did not exit: {daemon_error(exc)}", fault=daemon_fault(exc)
+            ) from None
         took = time.perf_counter() - started
         if status.get("StatusCode") != 0:
             raise EngineError(f"{variant.name}: {image}: python -c pass exited {status.get('StatusCode')}")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from docker.models.containers import Container
 
 from .. import inimage
-from ..engine import EngineError, Session, cid, daemon_error
+from ..engine import EngineError, Session, cid, daemon_error, daemon_fault
 from ..engine.execs import close_socket, frames
 
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -133,7 +133,7 @@ class ExecAgent:
             exec_id = api.exec_create(cid(container), argv, stdin=True, stdout=True, stderr=True, environment=env)
             self.sock = api.exec_start(exec_id["Id"], socket=True)
         except Exception as exc:
-            raise AgentError(f"{where}: cannot start the agent: {daemon_error(exc)}") from None
+            raise AgentError(f"{where}: cannot start the agent: {daemon_error(exc)}", fault=daemon_fault(exc)) from None
         self.raw: Any = getattr(self.sock, "_sock", self.sock)
         self._lines = _LineBuffer()
         self._err = b""

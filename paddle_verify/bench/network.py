@@ -14,7 +14,7 @@ from typing import Any
 import docker.errors
 
 from .. import inimage
-from ..engine import EngineError, Session, daemon_error, require_image
+from ..engine import EngineError, Session, daemon_error, daemon_fault, require_image
 from ..manifest import Variant
 from . import netclient
 from .agents import agent_env
@@ -87,7 +87,7 @@ def measure_network(
         netclient.measure(paths, rounds=settings.rounds, messages=settings.messages, bulk_seconds=settings.bulk_seconds)
         log.extra.setdefault("network_seconds", {})[variant.name] = round(time.monotonic() - started, 2)
     except (OSError, TimeoutError, docker.errors.APIError) as exc:
-        raise EngineError(f"{variant.name}: network benchmark: {daemon_error(exc)}") from None
+        raise EngineError(f"{variant.name}: network benchmark: {daemon_error(exc)}", fault=daemon_fault(exc)) from None
     finally:
         if local is not None:
             local.close()

@@ -1,5 +1,6 @@
 """The benchmarks' command-line options, added to the suite's one option group by
-:func:`paddle_verify.plugin.options.pytest_addoption` (kept apart: one module would pass 250 lines)."""
+:func:`paddle_verify.plugin.options.pytest_addoption` (kept apart: one module would pass 250 lines).
+The fixtures that read them are in ``bench_fixtures.py`` and ``bench_verdicts.py``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,16 @@
-"""Fixtures of the benchmarks: one measurement per variant and kind, shared by its tests."""
+"""The benchmarks' measurements, as session fixtures beside their options (``options_bench.py``).
+
+``cpu_results``, ``against_results``, ``gpu_results``, ``net_results`` and ``calibration_results``:
+each a function ``f(variant)`` that measures once per variant (through the run's gatherer, so a
+failed measurement fails every test that reads it, and a lost engine is one failure), then
+hands out its :class:`~paddle_verify.bench.log.Comparison` objects; ``planner`` (each verdict's
+pairs and threshold), ``bench_log`` (written to ``reports/`` at the end). A test file of
+``benchmarks/``, or of a user's own repository, asks for them by name; what it does with a
+comparison (``replay``, ``gate``) is in ``bench_verdicts.py``.
+
+Nothing here runs unless a test asks for a fixture: a run of ``checks/`` measures nothing and
+contacts no engine for it; the two hooks only read the selected items and the run's state (run.py).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +20,22 @@ from typing import Any, TypeVar
 
 import pytest
 
-from paddle_verify.bench import calibration
-from paddle_verify.bench.against import EXTRAS, measure_against
-from paddle_verify.bench.baremetal import default_cache
-from paddle_verify.bench.calibration import Calibration, from_comparisons, measure_calibration
-from paddle_verify.bench.cpu import CPU_WORKLOADS, CpuSettings, Planner, default_plan, measure_cpu
-from paddle_verify.bench.gpu import gpu_settings, measure_gpu
-from paddle_verify.bench.log import BenchLog, Comparison
-from paddle_verify.bench.netclient import PathSamples
-from paddle_verify.bench.network import NetSettings, measure_network
-from paddle_verify.engine import ENGINE_GONE, EngineError, Session, translated
-from paddle_verify.facts import FactMissing, Gatherer, Kind
-from paddle_verify.gpu import GpuMapping, HostGpus
-from paddle_verify.manifest import Variant
+from ..bench import calibration
+from ..bench.against import EXTRAS, measure_against
+from ..bench.baremetal import default_cache
+from ..bench.calibration import Calibration, from_comparisons, measure_calibration
+from ..bench.cpu import CPU_WORKLOADS, CpuSettings, Planner, default_plan, measure_cpu
+from ..bench.gpu import gpu_settings, measure_gpu
+from ..bench.log import BenchLog, Comparison
+from ..bench.netclient import PathSamples
+from ..bench.network import NetSettings, measure_network
+from ..engine import ENGINE_GONE, EngineError, Session, translated
+from ..facts import FactMissing, Gatherer, Kind
+from ..gpu import GpuMapping, HostGpus
+from ..manifest import Variant
+from .run import RUN_KEY, run_of
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -29,18 +44,12 @@ def bench_log(pytestconfig: pytest.Config) -> Generator[BenchLog, None, None]:
     log = BenchLog(Path(pytestconfig.invocation_params.dir, pytestconfig.getoption("--report-dir")))
     yield log
     for path in log.write():
-        pytestconfig.stash.setdefault(WRITTEN, []).append(str(path))
-
-
-WRITTEN = pytest.StashKey[list[str]]()
+        run_of(pytestconfig).bench_written.append(str(path))
 
 
 def _cache(config: pytest.Config) -> Path:
     given = config.getoption("--rootfs-cache")
     return Path(given) if given else default_cache()
-
-
-T = TypeVar("T")
 
 
 def measured(gatherer: Gatherer, name: str, measure: Callable[[Variant], T]) -> Callable[[Variant], T]:
@@ -52,7 +61,7 @@ def measured(gatherer: Gatherer, name: str, measure: Callable[[Variant], T]) -> 
             return measure(variant)
         except ENGINE_GONE as exc:  # docker-py's errors of a lost daemon: the engine's one failure
             lost = translated(exc, gatherer.session.url, variant=variant.name)
-            raise FactMissing(str(lost), fault="host") from None
+            raise FactMissing(str(lost), cause=lost.line, fault="host") from None
         except EngineError as exc:
             text = str(exc) if str(exc).startswith(variant.name) else f"{variant.name}: {exc}"
             raise FactMissing(text, fault=exc.fault) from None
@@ -63,7 +72,7 @@ def measured(gatherer: Gatherer, name: str, measure: Callable[[Variant], T]) -> 
 
 def cpu_settings(config: pytest.Config) -> CpuSettings:
     """The CPU workloads of the selected tests only (``-k interp`` measures one), and the options."""
-    chosen = config.stash.get(WORKLOADS, set())
+    chosen = run_of(config).bench_workloads
     return CpuSettings(
         rounds=config.getoption("--bench-rounds"),
         threshold=config.getoption("--threshold") / 100,
@@ -72,16 +81,24 @@ def cpu_settings(config: pytest.Config) -> CpuSettings:
     )
 
 
-WORKLOADS = pytest.StashKey[set[str]]()
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Which CPU workloads the selected tests read (last: after ``-k`` and ``-m`` deselected)."""
-    chosen = config.stash.setdefault(WORKLOADS, set())
+    """Which CPU workloads the selected tests read (last: after ``-k`` and ``-m`` deselected):
+    their ``workload`` or ``measure`` parameter."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:  # no run (pytest_configure refused the options): nothing is measured
+        return
+    chosen = run.bench_workloads
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         chosen.update(str(params[key]) for key in ("workload", "measure") if key in params)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    written = run.bench_written if run else []
+    if written:
+        terminalreporter.write_line(f"benchmark results: {written[0]} and {len(written) - 1} plot(s)")
 
 
 class Calibrations:
@@ -168,7 +185,7 @@ def against_results(
     a skip for a variant without one."""
     refs = dict(pytestconfig.getoption("--against"))
     settings = cpu_settings(pytestconfig)
-    chosen = pytestconfig.stash.get(WORKLOADS, set())
+    chosen = run_of(pytestconfig).bench_workloads
     extras = tuple(e for e in EXTRAS if e in chosen) if chosen & {*CPU_WORKLOADS, *EXTRAS} else EXTRAS
     get = measured(
         gatherer,
@@ -220,70 +237,3 @@ def net_results(
     settings = NetSettings(threshold=pytestconfig.getoption("--threshold") / 100)
     cache = _cache(pytestconfig)
     return measured(gatherer, "bench-net", lambda v: measure_network(docker_session, v, bench_log, cache, settings))
-
-
-class Replay:
-    """Feeds durations measured elsewhere (by the agents) into pytest-benchmark.
-
-    pytest-benchmark has no public API for that; its timer is swapped for a
-    clock that advances by exactly one recorded duration per call of ``step``.
-    """
-
-    def __init__(self, durations: list[float]) -> None:
-        self.durations = durations
-        self.now = 0.0
-        self.i = 0
-
-    def clock(self) -> float:
-        return self.now
-
-    def step(self) -> None:
-        self.now += self.durations[self.i]
-        self.i += 1
-
-
-@pytest.fixture
-def replay() -> Callable[[Any, list[float], str, dict[str, Any]], None]:
-    def feed(benchmark: Any, durations: list[float], group: str, extra: dict[str, Any]) -> None:
-        benchmark.group = group
-        benchmark.extra_info.update(extra)
-        r = Replay(durations)
-        benchmark._timer = r.clock
-        benchmark.pedantic(r.step, rounds=len(durations), iterations=1, warmup_rounds=0)
-
-    return feed
-
-
-@pytest.fixture
-def gate() -> Callable[[Variant, Comparison], None]:
-    """``gate(variant, comparison)``: pass, fail, or report as unstable (a skip with its reason)."""
-    return _gate
-
-
-def _gate(variant: Variant, comp: Comparison) -> None:
-    if comp.error:
-        pytest.fail(f"{variant.name}: {comp.group}: {comp.error}")
-    assert comp.verdict is not None
-    text = f"{variant.name}: {comp.group}: {comp.verdict.describe(comp.a_name, comp.b_name)}"
-    ctx = comp.context
-    why = ""
-    if "old" in ctx:
-        why = f"; new {ctx['new']} against old {ctx['old']}"
-    if "differs" in ctx:
-        a, b = ctx["places"]
-        short = {"bare_metal": "bare", "container": "container"}
-        why += "; differs: " + (
-            ", ".join(f"{k} {short.get(a, a)}={ctx[a][k]!r} {short.get(b, b)}={ctx[b][k]!r}" for k in ctx["differs"])
-            or "nothing"
-        )
-    elif "path" in ctx:
-        why = f"; path: {ctx['path']}"
-    if comp.verdict.outcome == "unstable":
-        pytest.skip(f"UNSTABLE measurement, no verdict: {text}{why}")
-    assert comp.verdict.outcome == "pass", f"{comp.b_name} slower than allowed: {text}{why}"
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    written = config.stash.get(WRITTEN, [])
-    if written:
-        terminalreporter.write_line(f"benchmark results: {written[0]} and {len(written) - 1} plot(s)")
