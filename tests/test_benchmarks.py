@@ -68,15 +68,24 @@ def test_slowed_container_agent_fails_the_host_network_gate(
 ) -> None:
     """TEST SEAM: the container-side network agent slowed by 10% (each echo held 10% of the
     exchange's round trip, each transfer's count 10% of the transfer): --net=host is then slower
-    than bare metal, and the gate says so for latency and throughput."""
+    than bare metal, and the gate says so for latency and throughput.
+
+    On this shared VM one measurement in a CI rehearsal read the slowed latency as 1.087 with its
+    interval reaching 1.031, under the 5% threshold: "unstable", no verdict, which is the gate's
+    honest answer to noise, not a pass. Such a run is measured once more; a pass, or a second
+    unstable run, fails the test."""
     prerequisite(os.geteuid() == 0, "the bare-metal side chroots: needs root")
-    run = run_suite(
-        tmp_path, "--manifest", str(REFERENCE), "--variant", "cpu", "-k", "host_network",
-        target=ROOT / "benchmarks" / "test_network.py", timeout=300,
-        env={SLOW_CONTAINER_AGENT: "10"},
-    )  # fmt: skip
+    for attempt in (1, 2):
+        (tmp_path / str(attempt)).mkdir()
+        run = run_suite(
+            tmp_path / str(attempt), "--manifest", str(REFERENCE), "--variant", "cpu", "-k", "host_network",
+            target=ROOT / "benchmarks" / "test_network.py", timeout=300,
+            env={SLOW_CONTAINER_AGENT: "10"},
+        )  # fmt: skip
+        gates = {k: m for k, m in run.messages().items() if k.startswith("test_host_network_matches_bare_metal[")}
+        if not any("UNSTABLE measurement" in m for m in gates.values()):
+            break
     assert run.ret == 1, run.stdout[-3000:]
-    gates = {k: m for k, m in run.messages().items() if k.startswith("test_host_network_matches_bare_metal[")}
     assert len(gates) == 2, gates
     for measure in ("latency", "throughput"):
         (message,) = [m for k, m in gates.items() if measure in k]
