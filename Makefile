@@ -20,7 +20,7 @@ WHEEL_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.11 
 	--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
 PYTEST_ARGS ?=
 
-.PHONY: all check check-podman podman test unit test-engine test-images venv engine tools wheelhouse wheelhouse-gpu \
+.PHONY: all check check-podman podman test unit test-engine test-images test-long venv engine tools wheelhouse wheelhouse-gpu \
 	wheelhouse-py27 images cpu-images gpu-images gpu-images-cuda-base py27-images base base-py27 lint clean-images
 
 all: check
@@ -174,17 +174,24 @@ check-podman: venv cpu-images podman
 
 # The self-tests in tiers (markers applied by tests/conftest.py from the fixtures each test uses):
 #   unit          no engine, no images (seconds; `DOCKER_HOST=unix:///nonexistent make unit` passes)
-#   test-engine   the engine, root and disruptive tests that need no image (no image is built)
+#   test-engine   the engine and root tests that need no image (no image is built)
 #   test-images   the tests that need images: the reference images, built test images, runs of checks/
-# `make test` runs the three, so every self-test; each tier has its own reports/selftest/TIER.
+#   test-long     the disruptive tests (engines stopped, runs interrupted by signals at random
+#                 moments) and the soak tests (thirty runs in a row, serial against xdist)
+# `make test` runs the first three: every check's self-test; CI (.ci/run) runs test-long as well.
+# Each tier has its own reports/selftest/TIER.
 unit: venv
 	$(BIN)/pytest tests/ -m unit --report-dir reports/selftest/unit $(PYTEST_ARGS)
 
 test-engine: venv engine tools
-	$(BIN)/pytest tests/ -m "not unit and not images" --report-dir reports/selftest/engine $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ -m "not unit and not images and not disruptive and not soak" \
+		--report-dir reports/selftest/engine $(PYTEST_ARGS)
 
 test-images: venv tools images
-	$(BIN)/pytest tests/ -m images --report-dir reports/selftest/images $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ -m "images and not disruptive and not soak" --report-dir reports/selftest/images $(PYTEST_ARGS)
+
+test-long: venv engine tools images
+	$(BIN)/pytest tests/ -m "disruptive or soak" --report-dir reports/selftest/long $(PYTEST_ARGS)
 
 test: unit test-engine test-images
 

@@ -7,7 +7,9 @@ CI must not go green on tests it never ran (:func:`prerequisite`).
 Tiers (markers, :data:`TIERS`), applied by :func:`pytest_collection_modifyitems` from the
 fixtures a test uses (:data:`TIER_FIXTURES`, through their dependencies) and the helpers it
 calls (:data:`TIER_CALLS`), plus the explicit ``disruptive`` mark of tests that stop engines
-or send signals; a test with none of them is ``unit`` (no engine, no images: ``make unit``).
+or send signals and ``soak`` of tests that repeat whole runs; a test with none of them is ``unit``
+(no engine, no images: ``make unit``). ``make test`` runs all but the disruptive and soak tests,
+``make test-long`` those (CI runs both).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ TIERS = {
     "images": "needs images: the reference images, or images built for the test, or a run of checks/",
     "root": "needs root (device nodes, chroot, network namespaces)",
     "disruptive": "stops engines or sends signals to runs (a dockerd of its own, SIGTERM, SIGKILL)",
+    "soak": "repeats whole runs to show what one run cannot (thirty runs in a row, serial against xdist)",
 }
 # The tier each fixture puts its users in (a fixture's users include those of every fixture
 # that depends on it: pytest's fixture closure).
@@ -56,6 +59,9 @@ TIER_FIXTURES = {
     "build_image": "images",
     "run_checks": "images",
     "as_root": "root",
+    # A fresh virtualenv with the package pip-installed (test_installed_plugin.py): seconds of pip, not
+    # a unit test; with the module's other tests, which run the gate, so that they share the one install.
+    "their_python": "images",
 }
 # The tier of the module helpers a test calls directly (names its code refers to).
 TIER_CALLS = {"run_suite": "images"}
@@ -73,7 +79,7 @@ def tiers_of(item: pytest.Item) -> set[str]:
     names = set(code.co_names) if code is not None else set()
     found |= {tier for name, tier in TIER_CALLS.items() if name in names}
     found |= {m.name for m in item.iter_markers() if m.name in TIERS and m.name != "unit"}
-    if "images" in found or "disruptive" in found:
+    if "images" in found or "disruptive" in found or "soak" in found:
         found.add("engine")
     return found or {"unit"}
 

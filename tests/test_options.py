@@ -1,20 +1,50 @@
-"""Options and bad input: usage errors (exit 4) that name the problem, and no container created."""
+"""Options and bad input: usage errors (exit 4) that name the problem, and no container created.
+
+The option and manifest errors and the selections run pytest over ``checks/`` in this process
+(pytester, the unit tier: they end before any engine is reached); one usage error, the missing
+image and the unreachable daemon run it as a user does, in a process of its own."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import pytest
 
-from .conftest import REFERENCE, InnerRun
+from .conftest import REFERENCE, ROOT, InnerRun
 
+pytest_plugins = ["pytester"]
 USAGE = 4
 
 
-def collected(run: InnerRun) -> list[str]:
+@dataclass
+class InProcess:
+    """A run of pytest over ``checks/`` in this process (``pytester.runpytest_inprocess``)."""
+
+    ret: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def checks_inprocess(pytester: pytest.Pytester) -> Callable[..., InProcess]:
+    """``checks_inprocess(*args)``: pytest over ``checks/`` with ``args``, in this process; the
+    manifest is the reference one unless ``args`` name another."""
+
+    def run(*args: str) -> InProcess:
+        manifest = () if "--manifest" in args else ("--manifest", str(REFERENCE))
+        # The plugin is imported already (by this process's own run): too late to rewrite its asserts, said once.
+        quiet = ("-W", "ignore::pytest.PytestAssertRewriteWarning")
+        res = pytester.runpytest_inprocess("-p", "no:cacheprovider", *quiet, *manifest, *args, str(ROOT / "checks"))
+        return InProcess(int(res.ret), res.stdout.str(), res.stderr.str())
+
+    return run
+
+
+def collected(run: InnerRun | InProcess) -> list[str]:
     """Test ids from ``--collect-only`` output, quiet or not."""
     return [line.strip() for line in run.stdout.splitlines() if "::" in line or "<Function" in line]
 
@@ -34,11 +64,23 @@ def collected(run: InnerRun) -> list[str]:
         (["--reuse-verdicts", str(REFERENCE)], "reference.toml' is not a directory"),
     ],
 )
-def test_bad_option_is_a_usage_error(args: list[str], words: str, run_checks: Callable[..., InnerRun]) -> None:
-    run = run_checks("--manifest", str(REFERENCE), *args) if "--manifest" not in args else run_checks(*args)
+def test_bad_option_is_a_usage_error(args: list[str], words: str, checks_inprocess: Callable[..., InProcess]) -> None:
+    run = checks_inprocess(*args)
     assert run.ret == USAGE, run.stdout[-2000:] + run.stderr[-2000:]
     assert words in run.stderr + run.stdout
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_a_usage_error_as_a_user_meets_it(
+    docker_client: docker.DockerClient, run_checks: Callable[..., InnerRun]
+) -> None:
+    """The same, from the command line, in a process of its own: exit 4, the reason, no traceback, nothing created."""
+    before = {c.id for c in docker_client.containers.list(all=True)}
+    run = run_checks("--manifest", str(REFERENCE), "--variant", "nope")
+    assert run.ret == USAGE, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "unknown variant 'nope' (valid: cpu, cpu-devel, cpu-demo, all)" in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr + run.stdout
+    assert {c.id for c in docker_client.containers.list(all=True)} == before
 
 
 HEAD = '[suite]\nimage = "x:{tag}"\n'
@@ -57,36 +99,36 @@ CPU = '[variants.cpu]\nflavour = "cpu"\nrole = "runtime"\n'
     ],
 )
 def test_broken_manifest_names_file_and_field(
-    toml: str, words: str, run_checks: Callable[..., InnerRun], tmp_path: Path
+    toml: str, words: str, checks_inprocess: Callable[..., InProcess], tmp_path: Path
 ) -> None:
     manifest = tmp_path / "broken.toml"
     manifest.write_text(toml)
-    run = run_checks("--manifest", str(manifest))
+    run = checks_inprocess("--manifest", str(manifest))
     assert run.ret == USAGE, run.stdout[-2000:]
     assert f"{manifest}: " in run.stderr
     assert words in run.stderr
 
 
-def test_variant_lists_and_all(run_checks: Callable[..., InnerRun]) -> None:
-    some = collected(run_checks("--manifest", str(REFERENCE), "--variant", "cpu,cpu-demo", "--collect-only", "-q"))
+def test_variant_lists_and_all(checks_inprocess: Callable[..., InProcess]) -> None:
+    some = collected(checks_inprocess("--variant", "cpu,cpu-demo", "--collect-only", "-q"))
     assert some
     assert all("[cpu" in line for line in some)
     assert not any("cpu-devel" in line for line in some)
-    every = collected(run_checks("--manifest", str(REFERENCE), "--variant", "all", "--collect-only", "-q"))
+    every = collected(checks_inprocess("--variant", "all", "--collect-only", "-q"))
     assert any("[cpu-devel" in line for line in every)
     assert len(every) > len(some)
 
 
-def test_image_option_selects_its_variant(run_checks: Callable[..., InnerRun]) -> None:
-    run = run_checks("--manifest", str(REFERENCE), "--image", "cpu-devel=somewhere/else:1", "--collect-only")
+def test_image_option_selects_its_variant(checks_inprocess: Callable[..., InProcess]) -> None:
+    run = checks_inprocess("--image", "cpu-devel=somewhere/else:1", "--collect-only")
     lines = collected(run)
     assert lines
     assert all("[cpu-devel" in line for line in lines)
     assert "cpu-devel=somewhere/else:1" in run.stdout
 
 
-def test_tag_option_changes_the_image(run_checks: Callable[..., InnerRun]) -> None:
-    run = run_checks("--manifest", str(REFERENCE), "--tag", "9.9.9", "--collect-only")
+def test_tag_option_changes_the_image(checks_inprocess: Callable[..., InProcess]) -> None:
+    run = checks_inprocess("--tag", "9.9.9", "--collect-only")
     assert "cpu=paddle-verify/paddlepaddle:9.9.9-cpu" in run.stdout
 
 

@@ -118,6 +118,7 @@ def test_contract_on_docker_and_podman_in_one_run(
     print(f"docker + podman: {totals}")
 
 
+@pytest.mark.disruptive
 def test_podman_service_stopped_mid_run_costs_its_column(
     podman_url: str, podman_client: docker.DockerClient, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
