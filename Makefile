@@ -76,15 +76,18 @@ wheelhouse-gpu: images/wheelhouse-gpu/.complete
 
 # The Python 2.7 wheelhouse (images/wheelhouse-py27.txt): one part, runtime/, the build
 # context of images/py27. The lines under "# sdist" are pure-Python source distributions:
-# their universal (py2.py3) wheels are built here.
+# their universal (py2.py3) wheels are built here, tagged by --python-tag (setuptools 84, what
+# pip's isolated build takes today, ignores --universal: py3-only wheels, and Python 2.7's pip
+# finds no nltk), not taken from pip's cache (a wheel built there earlier may be py3 only); named
+# on the command line: pip 23.2 does not pass -C to the requirements of an -r file.
 images/wheelhouse-py27/.complete: images/wheelhouse-py27.txt
 	rm -rf $(@D)
 	mkdir -p $(@D)/runtime
 	sed '/^# sdist/,$$d' $< > $(@D)/runtime/requirements.txt
 	sed -n '/^# sdist/,$$p' $< > $(@D)/runtime/requirements-sdist.txt
 	$(PY) -m pip download -q --no-deps $(PY27_WHEELS) -d $(@D)/runtime -r $(@D)/runtime/requirements.txt
-	$(PY) -m pip wheel -q --no-deps --no-binary :all: -C--build-option=--universal \
-		-w $(@D)/runtime -r $(@D)/runtime/requirements-sdist.txt
+	$(PY) -m pip wheel -q --no-cache-dir --no-deps --no-binary :all: -C--build-option=--python-tag=py2.py3 \
+		-w $(@D)/runtime $$(grep -v '^#' $(@D)/runtime/requirements-sdist.txt)
 	touch $@
 
 wheelhouse-py27: images/wheelhouse-py27/.complete

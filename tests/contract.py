@@ -45,7 +45,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "test_builds_c_program": ("defect:stdio-h-missing",),
     "test_builds_cxx_program": ("defect:stdio-h-missing",),
     "test_builds_python_extension": ("defect:python-headers-missing", "defect:stdio-h-missing"),
-    "test_builds_paddle_custom_op": ("defect:paddle-include-missing", "defect:python-headers-missing"),
+    "test_builds_paddle_custom_op": ("defect:paddle-include-missing", "defect:stdio-h-missing"),
     "test_compiles_cuda_program": ("defect:nvcc-missing",),
     # no GPU where the self-tests run: the CUDA program's run phase, failing, through the probe here
     "test_cuda_program_runs_on_gpu": ("selftest:test_devel_builds.py::test_a_cuda_program_that_cannot_run_fails",),

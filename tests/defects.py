@@ -151,8 +151,8 @@ DEFECTS = [
         {
             "test_python_headers[{v}]": "no Python.h in /usr/include/python3.11",
             "test_builds_python_extension[{v}]": "Python.h: No such file or directory",
-            # paddle's extension headers include pybind11, which includes Python.h
-            "test_builds_paddle_custom_op[{v}]": "pybind11/detail/common.h:274:10: fatal error: Python.h",
+            # The custom op includes paddle's operator API (phi/api/all.h), which needs no Python.h
+            # (extension.h's PIR pass headers do, through pybind11): not this check's finding.
         },
     ),
     # Nothing compiles without the C library's headers: every build step fails, naming stdio.h
