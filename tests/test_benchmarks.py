@@ -66,13 +66,15 @@ def test_clean_container_passes_the_gate(
 def test_slowed_container_agent_fails_the_host_network_gate(
     reference_images: dict[str, str], tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    """TEST SEAM: the container-side network agent slowed by 10% (each echo held 10% of the
-    exchange's round trip, each transfer's count 10% of the transfer): --net=host is then slower
+    """TEST SEAM: the container-side network agent slowed by 25% (each echo held 25% of the
+    exchange's round trip, each transfer's count 25% of the transfer): --net=host is then slower
     than bare metal, and the gate says so for latency and throughput.
 
-    On this shared VM one measurement in a CI rehearsal read the slowed latency as 1.087 with its
-    interval reaching 1.031, under the 5% threshold: "unstable", no verdict, which is the gate's
-    honest answer to noise, not a pass. Such a run is measured once more; a pass, or a second
+    25%, five times the threshold: at 10% this VM's network spread (14-21% some days) read the
+    slowdown as 1.087-1.123 with intervals reaching 1.006-1.053, "unstable" (no verdict, the
+    gate's honest answer to noise) in three of four gates of one self-test run. What the gate can
+    resolve at 10% is a measurement of its power (docs/benchmarks.md), not this test's question
+    (can it fail). A run read unstable anyway is measured once more; a pass, or a second
     unstable run, fails the test."""
     prerequisite(os.geteuid() == 0, "the bare-metal side chroots: needs root")
     for attempt in (1, 2):
@@ -80,7 +82,7 @@ def test_slowed_container_agent_fails_the_host_network_gate(
         run = run_suite(
             tmp_path / str(attempt), "--manifest", str(REFERENCE), "--variant", "cpu", "-k", "host_network",
             target=ROOT / "benchmarks" / "test_network.py", timeout=300,
-            env={SLOW_CONTAINER_AGENT: "10"},
+            env={SLOW_CONTAINER_AGENT: "25"},
         )  # fmt: skip
         gates = {k: m for k, m in run.messages().items() if k.startswith("test_host_network_matches_bare_metal[")}
         if not any("UNSTABLE measurement" in m for m in gates.values()):
