@@ -180,21 +180,23 @@ check-podman: venv cpu-images podman
 #   test-engine   the engine and root tests that need no image (no image is built)
 #   test-images   the tests that need images: the reference images, built test images, runs of checks/
 #   test-long     the disruptive tests (engines stopped, runs interrupted by signals at random
-#                 moments) and the soak tests (thirty runs in a row, serial against xdist)
+#                 moments), the soak tests (thirty runs in a row, serial against xdist) and the
+#                 measure tests (the benchmark gate's self-tests: timed workloads, verdicts that
+#                 want a quiet host, not one shared with the other self-tests)
 # `make test` runs the first three: every check's self-test; CI (.ci/run) runs test-long as well.
 # Each tier has its own reports/selftest/TIER.
 unit: venv
 	$(BIN)/pytest tests/ -m unit --report-dir reports/selftest/unit $(PYTEST_ARGS)
 
 test-engine: venv engine tools
-	$(BIN)/pytest tests/ -m "not unit and not images and not disruptive and not soak" \
+	$(BIN)/pytest tests/ -m "not unit and not images and not disruptive and not soak and not measure" \
 		--report-dir reports/selftest/engine $(PYTEST_ARGS)
 
 test-images: venv tools images
-	$(BIN)/pytest tests/ -m "images and not disruptive and not soak" --report-dir reports/selftest/images $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ -m "images and not disruptive and not soak and not measure" --report-dir reports/selftest/images $(PYTEST_ARGS)
 
 test-long: venv engine tools images
-	$(BIN)/pytest tests/ -m "disruptive or soak" --report-dir reports/selftest/long $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ -m "disruptive or soak or measure" --report-dir reports/selftest/long $(PYTEST_ARGS)
 
 test: unit test-engine test-images
 

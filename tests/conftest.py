@@ -7,9 +7,10 @@ CI must not go green on tests it never ran (:func:`prerequisite`).
 Tiers (markers, :data:`TIERS`), applied by :func:`pytest_collection_modifyitems` from the
 fixtures a test uses (:data:`TIER_FIXTURES`, through their dependencies) and the helpers it
 calls (:data:`TIER_CALLS`), plus the explicit ``disruptive`` mark of tests that stop engines
-or send signals and ``soak`` of tests that repeat whole runs; a test with none of them is ``unit``
-(no engine, no images: ``make unit``). ``make test`` runs all but the disruptive and soak tests,
-``make test-long`` those (CI runs both).
+or send signals, ``soak`` of tests that repeat whole runs and ``measure`` of the benchmark gate's
+self-tests (timed workloads, verdicts that want a quiet host); a test with none of them is ``unit``
+(no engine, no images: ``make unit``). ``make test`` runs all but the disruptive, soak and measure
+tests, ``make test-long`` those (CI runs both).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ TIERS = {
     "root": "needs root (device nodes, chroot, network namespaces)",
     "disruptive": "stops engines or sends signals to runs (a dockerd of its own, SIGTERM, SIGKILL)",
     "soak": "repeats whole runs to show what one run cannot (thirty runs in a row, serial against xdist)",
+    "measure": "times real workloads and reads the benchmark gate's verdict: wants a quiet host",
 }
 # The tier each fixture puts its users in (a fixture's users include those of every fixture
 # that depends on it: pytest's fixture closure).
@@ -79,7 +81,7 @@ def tiers_of(item: pytest.Item) -> set[str]:
     names = set(code.co_names) if code is not None else set()
     found |= {tier for name, tier in TIER_CALLS.items() if name in names}
     found |= {m.name for m in item.iter_markers() if m.name in TIERS and m.name != "unit"}
-    if "images" in found or "disruptive" in found or "soak" in found:
+    if found & {"images", "disruptive", "soak", "measure"}:
         found.add("engine")
     return found or {"unit"}
 

@@ -18,6 +18,10 @@ from paddle_verify.engine import leftovers
 
 from .conftest import REFERENCE, ROOT, ImageFactory, InnerRun, prerequisite, run_suite
 
+# Timed workloads and the gate's verdicts on them: in `make test-long`, not beside the other
+# self-tests, whose load makes a 5% threshold unreadable (tests/conftest.py: TIERS).
+pytestmark = pytest.mark.measure
+
 
 @pytest.fixture
 def run_bench(tmp_path: Path) -> Callable[..., InnerRun]:
