@@ -206,5 +206,6 @@ lint: venv
 	$(BIN)/mypy
 
 clean-images:
+	-docker image ls -q --filter label=org.paddle-verify.selftest-image | sort -u | xargs -r docker rmi -f
 	-docker rmi $(foreach v,$(CPU_VARIANTS),$(REPO):$(TAG)-$(v)) $(foreach v,$(GPU_VARIANTS),$(REPO):$(GPU_TAG)-$(v)) \
 		$(foreach v,$(PY27_VARIANTS),$(REPO):$(PY27_TAG)-$(v)) $(BASE) $(PY27_BASE)

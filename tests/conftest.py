@@ -16,6 +16,7 @@ tests, ``make test-long`` those (CI runs both).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -32,7 +33,7 @@ import docker
 import docker.errors
 import pytest
 
-from paddle_verify.engine import LABEL_SESSION, LABEL_SUITE, SUITE, DaemonUnreachable, connect, leftovers
+from paddle_verify.engine import LABEL_SUITE, SUITE, DaemonUnreachable, connect, leftovers
 from paddle_verify.manifest import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,22 +161,51 @@ def py27_reference_images(docker_client: docker.DockerClient) -> dict[str, str]:
 ImageFactory = Callable[[str, str], str]
 
 
+# Test images are kept between runs under a tag of their content (TEST_IMAGE_KEY): the Dockerfile,
+# tests/doubles/ and the image ID of each FROM. A run whose test image is unchanged uses it as is
+# (the broken and benign images' twenty-odd builds took 100 s of each `make test`); a changed one is
+# built, and the tags of that name with another key (but none this run made) are removed.
+# `make clean-images` removes them all (by the label).
+TEST_IMAGE_LABEL = "org.paddle-verify.selftest-image"
+
+
+def test_image_key(client: docker.DockerClient, dockerfile: str) -> str:
+    """What a test image is built from: its Dockerfile, tests/doubles/, and the ID of each FROM."""
+    digest = hashlib.sha256(dockerfile.encode())
+    for path in sorted((ROOT / "tests" / "doubles").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0].upper() == "FROM":
+            try:
+                digest.update(str(client.images.get(words[1]).id).encode())
+            except docker.errors.ImageNotFound:
+                digest.update(words[1].encode())  # the build then fails, naming it
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def build_image(docker_client: docker.DockerClient) -> Generator[ImageFactory, None, None]:
-    """Build a test image from Dockerfile text (and files of tests/doubles); removed at the end."""
-    built: list[str] = []
+def build_image(docker_client: docker.DockerClient) -> ImageFactory:
+    """Build a test image from Dockerfile text (and files of tests/doubles), or find it built by an
+    earlier run from the same content (see TEST_IMAGE_LABEL). A test that needs one tag re-pointed
+    (a rebuilt release) tags the images itself."""
+    made: set[str] = set()
 
     def build(name: str, dockerfile: str) -> str:
-        tag = f"paddle-verify-test/{name}:{TEST_SESSION}"
+        repository = f"paddle-verify-test/{name}"
+        tag = f"{repository}:{test_image_key(docker_client, dockerfile)}"
+        made.add(tag)
+        if docker_client.images.list(name=tag):
+            return tag
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
             data = dockerfile.encode()
             info = tarfile.TarInfo("Dockerfile")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-            tar.add(str(ROOT / "tests" / "doubles"), arcname="doubles")
+            tar.add(str(ROOT / "tests" / "doubles"), arcname="doubles", filter=_no_pycache)
         context.seek(0)
-        built.append(tag)  # registered before the build: a half-built tag is removed too
         try:
             docker_client.images.build(
                 fileobj=context,
@@ -183,17 +213,23 @@ def build_image(docker_client: docker.DockerClient) -> Generator[ImageFactory, N
                 tag=tag,
                 rm=True,
                 forcerm=True,
-                labels={LABEL_SUITE: SUITE, LABEL_SESSION: TEST_SESSION},
+                labels={LABEL_SUITE: SUITE, TEST_IMAGE_LABEL: name},
             )
         except docker.errors.BuildError as exc:
             log = "".join(str(chunk.get("stream", "")) for chunk in exc.build_log)
             pytest.fail(f"building test image {name} failed: {exc}\n{log[-2000:]}")
+        for old in docker_client.images.list(name=repository):  # the same test image, built from other content
+            for ref in old.tags:
+                if ref.startswith(f"{repository}:") and ref not in made:
+                    with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
+                        docker_client.images.remove(ref)
         return tag
 
-    yield build
-    for tag in reversed(built):
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            docker_client.images.remove(tag, force=True)
+    return build
+
+
+def _no_pycache(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if "__pycache__" in info.name else info
 
 
 @dataclass

@@ -4,15 +4,18 @@ reported passed from the stored run without a container, a rebuilt one runs agai
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+import docker
+import docker.errors
 import pytest
 
 from paddle_verify.report import verdicts
 
-from .conftest import REFERENCE, ImageFactory, InnerRun
+from .conftest import REFERENCE, TEST_SESSION, ImageFactory, InnerRun
 
 PARTS = {"variant": "cpu", "image": {"id": "sha256:1", "diff_ids": ["sha256:a"]}, "options": {"--release": False}}
 
@@ -86,7 +89,10 @@ def _reused(run: InnerRun) -> dict[str, bool]:
 
 
 def test_an_unchanged_variant_is_reused_and_a_rebuilt_one_runs_alone(
-    reference_images: dict[str, str], build_image: ImageFactory, tmp_path_factory: pytest.TempPathFactory
+    reference_images: dict[str, str],
+    build_image: ImageFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+    docker_client: docker.DockerClient,
 ) -> None:
     from .conftest import run_suite
 
@@ -94,7 +100,27 @@ def test_an_unchanged_variant_is_reused_and_a_rebuilt_one_runs_alone(
         return _gate(lambda *a: run_suite(tmp_path_factory.mktemp(where), *a), store, *images)
 
     store = tmp_path_factory.mktemp("store")
-    image = build_image("reuse-cpu", f"FROM {reference_images['cpu']}\nLABEL org.example.build=1\n")
+    # One tag, as a release has: built once, then rebuilt (build_image names each build by its content).
+    repository, tag = "paddle-verify-test/reuse-cpu-release", TEST_SESSION
+    image = f"{repository}:{tag}"
+    docker_client.images.get(
+        build_image("reuse-cpu", f"FROM {reference_images['cpu']}\nLABEL org.example.build=1\n")
+    ).tag(repository, tag)
+    try:
+        _first_and_rebuilt(run, store, image, reference_images, build_image, docker_client)
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(image)
+
+
+def _first_and_rebuilt(
+    run: Callable[..., InnerRun],
+    store: Path,
+    image: str,
+    reference_images: dict[str, str],
+    build_image: ImageFactory,
+    docker_client: docker.DockerClient,
+) -> None:
     first = run("first", f"cpu={image}")
     assert first.ret == 0, first.stdout[-3000:]
     assert _reused(first) == {"cpu": False, "cpu-devel": False}
@@ -109,7 +135,8 @@ def test_an_unchanged_variant_is_reused_and_a_rebuilt_one_runs_alone(
     assert "Reused verdicts" in (second.path / "reports" / "report.html").read_text()
     assert (second.path / "reports" / "sbom" / "cpu.cdx.json").is_file(), "a reused variant lost its SBOM"
     # The same tag, rebuilt with a harmless change: only that variant runs again.
-    build_image("reuse-cpu", f"FROM {reference_images['cpu']}\nLABEL org.example.build=2\n")
+    rebuilt = build_image("reuse-cpu", f"FROM {reference_images['cpu']}\nLABEL org.example.build=2\n")
+    docker_client.images.get(rebuilt).tag(*image.split(":"))
     third = run("third", f"cpu={image}")
     assert third.ret == 0, third.stdout[-3000:]
     assert _reused(third) == {"cpu": False, "cpu-devel": True}, "a rebuilt image was reused, or more ran"
