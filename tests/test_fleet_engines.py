@@ -30,6 +30,11 @@ from .sshd import SSHD, Sshd, sshd
 from .test_fleet import LOCAL, by_engine, left_on
 
 CPU3 = ("cpu", "cpu-devel", "cpu-demo")
+
+# The whole module is disruptive: its engine b is a dockerd of its own, which its last test stops.
+# One tier (make test-long) holds it, so that its registry push and b's pulls (the module's
+# fixtures, 100 s here) are paid once per CI run, not once in each tier.
+pytestmark = pytest.mark.disruptive
 REPO = "paddle-verify/paddlepaddle"  # the reference images' repository (variants/reference.toml)
 TAGS = [f"3.3.1-{name}" for name in CPU3]
 CPU3_ARGS = ("--manifest", str(REFERENCE), "--variant", ",".join(CPU3), "-m", "not ssh")
@@ -210,7 +215,6 @@ def _popen(cwd: Path, ssh: Sshd, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*command, *engines], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 
 
-@pytest.mark.disruptive
 def test_interrupted_fleet_run_leaves_nothing_on_any_engine(
     ssh_b: Sshd, engine_b: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
@@ -234,7 +238,6 @@ def test_interrupted_fleet_run_leaves_nothing_on_any_engine(
         assert leftovers(client_b, run=label) == [], f"b: the stopped run left containers on b:\n{text}"
 
 
-@pytest.mark.disruptive
 def test_engine_stopped_mid_run_costs_its_column(
     ssh_b: Sshd, engine_b: SecondEngine, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
