@@ -37,4 +37,5 @@ if [ "$have" = "$key" ]; then
     printf '%s: up to date (%s=%s)\n' "$image" "$KEY_LABEL" "$key"
     exit 0
 fi
-exec docker build -q "${build_args[@]}" --label "$KEY_LABEL=$key" -t "$image" -f "$dockerfile" "$context"
+# --force-rm: a step that fails leaves no stopped container behind (the legacy builder keeps it).
+exec docker build -q --force-rm "${build_args[@]}" --label "$KEY_LABEL=$key" -t "$image" -f "$dockerfile" "$context"
