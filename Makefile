@@ -183,7 +183,8 @@ check-podman: venv cpu-images podman
 #                 moments), the soak tests (thirty runs in a row, serial against xdist) and the
 #                 measure tests (the benchmark gate's self-tests: timed workloads, verdicts that
 #                 want a quiet host, not one shared with the other self-tests)
-# `make test` runs the first three: every check's self-test; CI (.ci/run) runs test-long as well.
+# `make test` runs the first three: the self-test of every check in checks/ (the benchmark gates'
+# are the measure tests); CI (.ci/run) runs test-long as well.
 # Each tier has its own reports/selftest/TIER.
 unit: venv
 	$(BIN)/pytest tests/ -m unit --report-dir reports/selftest/unit $(PYTEST_ARGS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import docker
@@ -88,11 +88,22 @@ def _reused(run: InnerRun) -> dict[str, bool]:
     return {v: all(r["reused"] for r in rows if r["variant"] == v) for v in {r["variant"] for r in rows}}
 
 
+@pytest.fixture
+def release_tag(docker_client: docker.DockerClient) -> Generator[str, None, None]:
+    """One tag, as a release has, that a test points at a build and then at its rebuild (build_image
+    names each build by its content); removed at the end."""
+    tag = f"paddle-verify-test/reuse-cpu-release:{TEST_SESSION}"
+    yield tag
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        docker_client.images.remove(tag)
+
+
 def test_an_unchanged_variant_is_reused_and_a_rebuilt_one_runs_alone(
     reference_images: dict[str, str],
     build_image: ImageFactory,
     tmp_path_factory: pytest.TempPathFactory,
     docker_client: docker.DockerClient,
+    release_tag: str,
 ) -> None:
     from .conftest import run_suite
 
@@ -100,27 +111,9 @@ def test_an_unchanged_variant_is_reused_and_a_rebuilt_one_runs_alone(
         return _gate(lambda *a: run_suite(tmp_path_factory.mktemp(where), *a), store, *images)
 
     store = tmp_path_factory.mktemp("store")
-    # One tag, as a release has: built once, then rebuilt (build_image names each build by its content).
-    repository, tag = "paddle-verify-test/reuse-cpu-release", TEST_SESSION
-    image = f"{repository}:{tag}"
-    docker_client.images.get(
-        build_image("reuse-cpu", f"FROM {reference_images['cpu']}\nLABEL org.example.build=1\n")
-    ).tag(repository, tag)
-    try:
-        _first_and_rebuilt(run, store, image, reference_images, build_image, docker_client)
-    finally:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            docker_client.images.remove(image)
-
-
-def _first_and_rebuilt(
-    run: Callable[..., InnerRun],
-    store: Path,
-    image: str,
-    reference_images: dict[str, str],
-    build_image: ImageFactory,
-    docker_client: docker.DockerClient,
-) -> None:
+    image = release_tag
+    built = build_image("reuse-cpu", f"FROM {reference_images['cpu']}\nLABEL org.example.build=1\n")
+    docker_client.images.get(built).tag(*image.split(":"))
     first = run("first", f"cpu={image}")
     assert first.ret == 0, first.stdout[-3000:]
     assert _reused(first) == {"cpu": False, "cpu-devel": False}
